@@ -1,0 +1,21 @@
+# lvs_add_test(NAME name SOURCES a.cc b.cc DEPS lib... [LABELS l...])
+# One GoogleTest binary; its tests are registered with ctest one by one.
+include(GoogleTest)
+function(lvs_add_test)
+  cmake_parse_arguments(T "" "NAME" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  if(NOT T_LABELS)
+    set(T_LABELS unit)
+  endif()
+  gtest_discover_tests(${T_NAME} PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 30)
+endfunction()
+
+# lvs_add_library(name SOURCES ... DEPS ...): one static library per layer.
+function(lvs_add_library)
+  cmake_parse_arguments(L "" "NAME" "SOURCES;DEPS" ${ARGN})
+  add_library(${L_NAME} STATIC ${L_SOURCES})
+  target_include_directories(${L_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${L_NAME} PUBLIC ${L_DEPS})
+endfunction()

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages lvs needs, only those missing. Idempotent; run as root.
+set -euo pipefail
+
+# Build: compilers, CMake + Ninja, BPF toolchain and libraries.
+build_pkgs=(g++ cmake ninja-build pkg-config make clang llvm linux-libc-dev
+  libbpf-dev libxdp-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libclang-rt-14-dev)
+# Runtime of the tests, demo and benchmarks: real clients and servers, namespace plumbing.
+run_pkgs=(iproute2 nftables ethtool nginx-light curl wrk socat procps psmisc)
+
+want=("${build_pkgs[@]}")
+[ "${1:-}" = "--build-only" ] || want+=("${run_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]} (run as root to install them)" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The nginx package may start a system instance; lvs tests run their own in namespaces.
+if [ -x /usr/sbin/nginx ] && [ -f /run/nginx.pid ] && [[ " ${missing[*]} " == *" nginx-light "* ]]; then
+  /usr/sbin/nginx -s stop 2>/dev/null || true
+fi

@@ -1,0 +1,51 @@
+// A connection entry: 88 bytes for either family, keyed both ways (client side for packets from
+// the client, real-server side for replies). IPVS's ip_vs_conn is over 300 bytes.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "net/addr.h"
+
+namespace lvs::core {
+
+inline constexpr uint32_t kNil = 0xffffffff;
+
+// Connection flags.
+inline constexpr uint16_t kConnInUse = 0x0001;     // allocated
+inline constexpr uint16_t kConnInactive = 0x0002;  // counted in the dest's inactive_conns
+inline constexpr uint16_t kConnNoOutput = 0x0004;  // replies bypass the director (DR/TUN)
+
+struct Conn {
+  uint32_t in_next;   // hash chain, client side; free-list link when not in use
+  uint32_t out_next;  // hash chain, real-server side
+  uint8_t proto;
+  uint8_t af;  // 4 or 6
+  uint8_t state;
+  uint8_t fwd;  // core::Fwd
+  uint16_t flags;
+  uint16_t cport;  // ports in host order
+  uint16_t vport;
+  uint16_t dport;
+  uint32_t dest;       // index of the real server in the engine's dest pool
+  uint8_t caddr[16];   // client
+  uint8_t vaddr[16];   // virtual address
+  uint8_t daddr[16];   // real server
+  uint32_t expires;    // timer tick at which it expires
+  uint32_t slot_tick;  // tick of the wheel slot it is linked in
+  uint32_t t_prev;     // timer wheel links
+  uint32_t t_next;
+
+  net::Family family() const { return af == 6 ? net::Family::kV6 : net::Family::kV4; }
+  net::IpAddr client() const { return make(caddr); }
+  net::IpAddr vip() const { return make(vaddr); }
+  net::IpAddr real() const { return make(daddr); }
+
+ private:
+  net::IpAddr make(const uint8_t* a) const {
+    return af == 6 ? net::IpAddr::v6(a) : net::IpAddr::v4(a);
+  }
+};
+static_assert(sizeof(Conn) == 88, "Conn layout changed: check the memory budget per connection");
+
+}  // namespace lvs::core

@@ -1,0 +1,139 @@
+#include "core/conn_table.h"
+
+#include <bit>
+#include <cstdlib>
+#include <new>
+
+namespace lvs::core {
+
+namespace {
+
+// wyhash's "mum": one 64x64->128 multiply folded, a strong and cheap mixer.
+inline uint64_t mum(uint64_t a, uint64_t b) {
+  const unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+  return uint64_t(r) ^ uint64_t(r >> 64);
+}
+inline uint64_t load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint32_t load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+inline bool addr_eq(const uint8_t* x, const uint8_t* y, uint8_t af) {
+  if (af == 4) return load32(x) == load32(y);
+  return load64(x) == load64(y) && load64(x + 8) == load64(y + 8);
+}
+
+}  // namespace
+
+ConnTable::ConnTable(uint32_t capacity, uint64_t seed)
+    : capacity_(capacity < 16 ? 16 : capacity),
+      seed0_(seed ^ 0xa0761d6478bd642full),
+      seed1_(mum(seed, 0xe7037ed1a0b428dbull) | 1) {
+  const uint32_t buckets = std::bit_ceil(capacity_);
+  mask_ = buckets - 1;
+  pool_ = static_cast<Conn*>(std::calloc(capacity_, sizeof(Conn)));
+  in_heads_ = static_cast<uint32_t*>(std::malloc(sizeof(uint32_t) * buckets));
+  out_heads_ = static_cast<uint32_t*>(std::malloc(sizeof(uint32_t) * buckets));
+  if (!pool_ || !in_heads_ || !out_heads_) throw std::bad_alloc();
+  std::memset(in_heads_, 0xff, sizeof(uint32_t) * buckets);
+  std::memset(out_heads_, 0xff, sizeof(uint32_t) * buckets);
+}
+
+ConnTable::~ConnTable() {
+  std::free(pool_);
+  std::free(in_heads_);
+  std::free(out_heads_);
+}
+
+uint32_t ConnTable::alloc() {
+  uint32_t i;
+  if (free_head_ != kNil) {
+    i = free_head_;
+    free_head_ = pool_[i].in_next;
+  } else if (high_water_ < capacity_) {
+    i = high_water_++;
+  } else {
+    return kNil;
+  }
+  Conn& c = pool_[i];
+  std::memset(&c, 0, sizeof(Conn));
+  c.in_next = c.out_next = c.t_prev = c.t_next = kNil;
+  c.flags = kConnInUse;
+  ++size_;
+  return i;
+}
+
+void ConnTable::free(uint32_t i) {
+  Conn& c = pool_[i];
+  c.flags = 0;
+  c.in_next = free_head_;
+  free_head_ = i;
+  --size_;
+}
+
+uint64_t ConnTable::hash(const ConnKey& k) const {
+  const uint64_t ports = (uint64_t(k.a_port) << 24) | (uint64_t(k.b_port) << 8) | k.proto;
+  if (k.af == 4) {
+    const uint64_t addrs = (uint64_t(load32(k.a_addr)) << 32) | load32(k.b_addr);
+    return mum(addrs ^ seed0_, ports ^ seed1_);
+  }
+  uint64_t h = mum(load64(k.a_addr) ^ seed0_, load64(k.a_addr + 8) ^ seed1_);
+  h = mum(h ^ load64(k.b_addr), load64(k.b_addr + 8) ^ seed1_);
+  return mum(h ^ ports, seed0_);
+}
+
+uint32_t ConnTable::find_in(uint64_t h, const ConnKey& k) const {
+  for (uint32_t i = in_heads_[h & mask_]; i != kNil; i = pool_[i].in_next) {
+    const Conn& c = pool_[i];
+    if (c.cport == k.a_port && c.vport == k.b_port && c.proto == k.proto && c.af == k.af &&
+        addr_eq(c.caddr, k.a_addr, k.af) && addr_eq(c.vaddr, k.b_addr, k.af)) {
+      return i;
+    }
+  }
+  return kNil;
+}
+
+uint32_t ConnTable::find_out(uint64_t h, const ConnKey& k) const {
+  for (uint32_t i = out_heads_[h & mask_]; i != kNil; i = pool_[i].out_next) {
+    const Conn& c = pool_[i];
+    if (c.dport == k.a_port && c.cport == k.b_port && c.proto == k.proto && c.af == k.af &&
+        addr_eq(c.daddr, k.a_addr, k.af) && addr_eq(c.caddr, k.b_addr, k.af)) {
+      return i;
+    }
+  }
+  return kNil;
+}
+
+void ConnTable::link(uint32_t i) {
+  Conn& c = pool_[i];
+  const uint64_t hi = hash(in_key(c)) & mask_;
+  c.in_next = in_heads_[hi];
+  in_heads_[hi] = i;
+  const uint64_t ho = hash(out_key(c)) & mask_;
+  c.out_next = out_heads_[ho];
+  out_heads_[ho] = i;
+}
+
+void ConnTable::unlink_chain(uint32_t* heads, uint64_t h, uint32_t i, bool in) {
+  uint32_t* link = &heads[h & mask_];
+  while (*link != kNil) {
+    if (*link == i) {
+      *link = in ? pool_[i].in_next : pool_[i].out_next;
+      return;
+    }
+    link = in ? &pool_[*link].in_next : &pool_[*link].out_next;
+  }
+}
+
+void ConnTable::unlink(uint32_t i) {
+  const Conn& c = pool_[i];
+  unlink_chain(in_heads_, hash(in_key(c)), i, true);
+  unlink_chain(out_heads_, hash(out_key(c)), i, false);
+}
+
+}  // namespace lvs::core

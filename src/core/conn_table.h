@@ -1,0 +1,88 @@
+// The connection table: a bounded pool of Conn plus two chained hash indexes (client side and
+// real-server side) whose chains are links inside the entries. Buckets are 4-byte indexes, so a
+// connection costs its 88 bytes plus 8 to 16 bytes of buckets. The pool is calloc'ed: pages a
+// table never fills are never touched.
+//
+// Lookups split into hash / prefetch / find so that Engine::process can overlap the cache misses
+// of a whole burst.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "core/conn.h"
+
+namespace lvs::core {
+
+// The fields a lookup compares. `a` is the side the hash is keyed on.
+struct ConnKey {
+  const uint8_t* a_addr;
+  const uint8_t* b_addr;
+  uint16_t a_port;
+  uint16_t b_port;
+  uint8_t proto;
+  uint8_t af;
+};
+
+class ConnTable {
+ public:
+  ConnTable(uint32_t capacity, uint64_t seed);
+  ~ConnTable();
+  ConnTable(const ConnTable&) = delete;
+  ConnTable& operator=(const ConnTable&) = delete;
+
+  uint32_t capacity() const { return capacity_; }
+  uint32_t size() const { return size_; }
+  Conn& at(uint32_t i) { return pool_[i]; }
+  const Conn& at(uint32_t i) const { return pool_[i]; }
+  uint32_t index(const Conn& c) const { return uint32_t(&c - pool_); }
+  Conn* pool() { return pool_; }
+
+  // A zeroed entry marked in use, or kNil when the table is full.
+  uint32_t alloc();
+  void free(uint32_t i);
+
+  // Keys: in = (caddr, cport, vaddr, vport); out = (daddr, dport, caddr, cport).
+  uint64_t hash(const ConnKey& k) const;
+  void prefetch_in(uint64_t h) const { __builtin_prefetch(&in_heads_[h & mask_]); }
+  void prefetch_out(uint64_t h) const { __builtin_prefetch(&out_heads_[h & mask_]); }
+  uint32_t head_in(uint64_t h) const { return in_heads_[h & mask_]; }
+  uint32_t head_out(uint64_t h) const { return out_heads_[h & mask_]; }
+  uint32_t find_in(uint64_t h, const ConnKey& k) const;
+  uint32_t find_out(uint64_t h, const ConnKey& k) const;
+
+  // Links an entry whose key fields are set into both indexes; unlink undoes it.
+  void link(uint32_t i);
+  void unlink(uint32_t i);
+
+  // Calls f(index) for every entry in use (control path: listing, flush).
+  template <typename F>
+  void for_each(F&& f) {
+    for (uint32_t i = 0; i < high_water_; ++i) {
+      if (pool_[i].flags & kConnInUse) f(i);
+    }
+  }
+
+  static ConnKey in_key(const Conn& c) {
+    return {c.caddr, c.vaddr, c.cport, c.vport, c.proto, c.af};
+  }
+  static ConnKey out_key(const Conn& c) {
+    return {c.daddr, c.caddr, c.dport, c.cport, c.proto, c.af};
+  }
+
+ private:
+  void unlink_chain(uint32_t* heads, uint64_t h, uint32_t i, bool in);
+
+  Conn* pool_ = nullptr;
+  uint32_t* in_heads_ = nullptr;
+  uint32_t* out_heads_ = nullptr;
+  uint32_t capacity_;
+  uint32_t mask_ = 0;
+  uint32_t size_ = 0;
+  uint32_t high_water_ = 0;  // entries [0, high_water_) have been handed out at least once
+  uint32_t free_head_ = kNil;
+  uint64_t seed0_, seed1_;
+};
+
+}  // namespace lvs::core

@@ -1,0 +1,660 @@
+#include "core/engine.h"
+
+#include <algorithm>
+
+#include "core/xmit.h"
+#include "net/headers.h"
+#include "sched/registry.h"
+
+namespace lvs::core {
+
+namespace {
+
+DropReason parse_drop_reason(net::ParseStatus s) {
+  switch (s) {
+    case net::ParseStatus::kTruncatedL2: return DropReason::kTruncatedL2;
+    case net::ParseStatus::kNotIp: return DropReason::kNotIp;
+    case net::ParseStatus::kTruncatedL3: return DropReason::kTruncatedL3;
+    case net::ParseStatus::kBadIpVersion: return DropReason::kBadIpVersion;
+    case net::ParseStatus::kBadIpHeaderLen: return DropReason::kBadIpHeaderLen;
+    case net::ParseStatus::kBadIpChecksum: return DropReason::kBadIpChecksum;
+    case net::ParseStatus::kBadIpLength: return DropReason::kBadIpLength;
+    case net::ParseStatus::kBadExtHeader: return DropReason::kBadExtHeader;
+    case net::ParseStatus::kFragment: return DropReason::kFragment;
+    case net::ParseStatus::kTruncatedL4: return DropReason::kTruncatedL4;
+    case net::ParseStatus::kBadL4Header: return DropReason::kBadL4Header;
+    case net::ParseStatus::kOk:
+    case net::ParseStatus::kCount: break;
+  }
+  return DropReason::kNone;
+}
+
+inline const uint8_t* saddr_of(const uint8_t* frame, const net::ParsedPacket& p) {
+  return frame + p.l3_offset +
+         (p.family == net::Family::kV4 ? net::Ipv4View::kSaddr : net::Ipv6View::kSaddr);
+}
+inline const uint8_t* daddr_of(const uint8_t* frame, const net::ParsedPacket& p) {
+  return frame + p.l3_offset +
+         (p.family == net::Family::kV4 ? net::Ipv4View::kDaddr : net::Ipv6View::kDaddr);
+}
+inline uint8_t af_of(const net::ParsedPacket& p) { return p.family == net::Family::kV4 ? 4 : 6; }
+inline net::IpAddr addr_of(const uint8_t* a, uint8_t af) {
+  return af == 4 ? net::IpAddr::v4(a) : net::IpAddr::v6(a);
+}
+inline uint32_t ticks(uint32_t seconds) { return seconds * TimerWheel::kTicksPerSec; }
+
+}  // namespace
+
+uint16_t flow_owner(const uint8_t* addr, net::Family af, uint16_t port, uint64_t seed,
+                    uint16_t workers) {
+  if (workers <= 1) return 0;
+  uint64_t w0 = 0, w1 = 0;
+  std::memcpy(&w0, addr, af == net::Family::kV4 ? 4 : 8);
+  if (af == net::Family::kV6) std::memcpy(&w1, addr + 8, 8);
+  uint64_t h = (w0 ^ seed) * 0x9e3779b97f4a7c15ull;
+  h = (h ^ (h >> 32) ^ w1 ^ port) * 0xd6e8feb86659fd93ull;
+  h ^= h >> 32;
+  return uint16_t((h >> 32) % workers);
+}
+
+// Per-packet scratch of one burst.
+struct Engine::Work {
+  net::ParsedPacket p;
+  Service* svc;
+  ConnKey key;
+  uint64_t hash;
+  bool in;      // looked up on the client side (packet to a service)
+  bool active;  // still to be handled in the last stage
+};
+
+Engine::Engine(const EngineConfig& cfg)
+    : cfg_(cfg), conns_(cfg.conn_capacity, cfg.hash_seed), wheel_(conns_.pool()) {
+  index_.rebuild(services_, cfg_.hash_seed);
+  icmp_tokens_ = cfg_.icmp_burst;
+}
+
+Engine::~Engine() = default;
+
+// ---------------------------------------------------------------------------------------------
+// Data path.
+
+Service* Engine::lookup_service(const Packet& pkt, const net::ParsedPacket& p) const {
+  if (pkt.mark != 0) {
+    if (Service* s = index_.find_fwmark(p.family, pkt.mark)) return s;
+  }
+  return index_.find(p.l4_proto, p.family, daddr_of(pkt.data, p), p.dport);
+}
+
+void Engine::process(std::span<Packet> burst, Nanos now) {
+  const uint32_t now_tick = TimerWheel::to_tick(now);
+  if (!started_) {
+    wheel_.start(now_tick);
+    icmp_last_ = now;
+    started_ = true;
+  }
+  std::array<Work, kMaxBurst> work;
+  while (!burst.empty()) {
+    const size_t n = std::min(burst.size(), kMaxBurst);
+    // Stage 1: classify, hash, prefetch the bucket.
+    for (size_t i = 0; i < n; ++i) {
+      Packet& pkt = burst[i];
+      Work& w = work[i];
+      w.active = false;
+      ++counters_.rx_packets;
+      pkt.verdict = Verdict::kDrop;
+      pkt.reason = DropReason::kNone;
+      w.p = net::parse_packet(pkt.data, pkt.len);
+      const net::ParsedPacket& p = w.p;
+      if (!p.ok()) {
+        drop(pkt, parse_drop_reason(p.status));
+        continue;
+      }
+      if (p.vlan_count != 0) {
+        drop(pkt, DropReason::kVlanTagged);
+        continue;
+      }
+      if (!p.is_tcp() && !p.is_udp()) {
+        drop(pkt, DropReason::kUnsupportedL4);
+        continue;
+      }
+      const uint8_t* sa = saddr_of(pkt.data, p);
+      const uint8_t* da = daddr_of(pkt.data, p);
+      w.svc = lookup_service(pkt, p);
+      w.in = w.svc != nullptr;
+      // Client side of the flow: the source of a request, the destination of a reply.
+      const uint8_t* client = w.in ? sa : da;
+      const uint16_t cport = w.in ? p.sport : p.dport;
+      if (cfg_.worker_count > 1) {
+        const uint16_t owner =
+            flow_owner(client, p.family, cport, cfg_.steer_seed, cfg_.worker_count);
+        if (owner != cfg_.worker_index) {
+          pkt.verdict = Verdict::kSteer;
+          pkt.steer_to = owner;
+          ++counters_.steered;
+          continue;
+        }
+      }
+      w.key = ConnKey{sa, da, p.sport, p.dport, p.l4_proto, af_of(p)};
+      w.hash = conns_.hash(w.key);
+      if (w.in) {
+        conns_.prefetch_in(w.hash);
+      } else {
+        conns_.prefetch_out(w.hash);
+      }
+      w.active = true;
+    }
+    // Stage 2: prefetch the first entry of each chain.
+    for (size_t i = 0; i < n; ++i) {
+      if (!work[i].active) continue;
+      const uint32_t head = work[i].in ? conns_.head_in(work[i].hash) : conns_.head_out(work[i].hash);
+      if (head != kNil) {
+        const Conn* c = &conns_.at(head);
+        __builtin_prefetch(c);
+        __builtin_prefetch(reinterpret_cast<const uint8_t*>(c) + 64);
+      }
+    }
+    // Stage 3: the connection logic and the transform.
+    for (size_t i = 0; i < n; ++i) {
+      if (work[i].active) handle(burst[i], work[i], now_tick, now);
+    }
+    burst = burst.subspan(n);
+  }
+}
+
+void Engine::handle(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
+  if (w.in) {
+    handle_in(pkt, w, conns_.find_in(w.hash, w.key), now_tick, now);
+    return;
+  }
+  const uint32_t ci = conns_.find_out(w.hash, w.key);
+  if (ci != kNil) {
+    handle_out(pkt, w, ci, now_tick);
+    return;
+  }
+  // Not a service and not a reply: maybe a client of a connection whose service was deleted;
+  // IPVS keeps forwarding those until they expire. Both indexes hash the same key layout, so
+  // the hash is reused.
+  const uint32_t in_ci = conns_.find_in(w.hash, w.key);
+  if (in_ci != kNil) {
+    handle_in(pkt, w, in_ci, now_tick, now);
+    return;
+  }
+  drop(pkt, DropReason::kNoService);
+}
+
+void Engine::handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nanos now) {
+  const net::ParsedPacket& p = w.p;
+  const bool syn_only = p.is_tcp() && (p.tcp_flags & (net::kTcpSyn | net::kTcpAck)) == net::kTcpSyn;
+  if (ci != kNil) {
+    Conn& c = conns_.at(ci);
+    const Dest& d = *dests_[c.dest];
+    // A new SYN on a connection in TIME_WAIT/CLOSE starts a new connection (conn_reuse_mode 1);
+    // so does one to a quiesced server when expire_nodest_conn is on.
+    if (syn_only && w.svc != nullptr &&
+        (c.state == kTcpTimeWait || c.state == kTcpClose ||
+         (cfg_.expire_nodest_conn && d.weight == 0))) {
+      wheel_.disarm(ci);
+      expire_conn(ci);
+      ci = kNil;
+    } else if (!(d.flags & sched::kDestAvailable) && cfg_.expire_nodest_conn) {
+      wheel_.disarm(ci);
+      expire_conn(ci);
+      drop(pkt, DropReason::kDestUnavailable);
+      return;
+    }
+  }
+  if (ci == kNil) {
+    if (w.svc == nullptr) {
+      drop(pkt, DropReason::kNoService);
+      return;
+    }
+    // TCP schedules on SYN only (IPVS tcp_conn_schedule; SYN+ACK too, for active FTP).
+    if (p.is_tcp() && !(p.tcp_flags & net::kTcpSyn)) {
+      drop(pkt, DropReason::kNoConnection);
+      return;
+    }
+    ci = new_conn(pkt, w, now_tick, now);
+    if (ci == kNil) return;  // dropped (and maybe answered) by new_conn
+  }
+  Conn& c = conns_.at(ci);
+  Dest& d = *dests_[c.dest];
+  set_state(c, Dir::kInput, p, ci, now_tick);
+
+  const uint64_t bytes = p.l3_len;
+  ++counters_.total.inpkts;
+  counters_.total.inbytes += bytes;
+  ++d.stats.inpkts;
+  d.stats.inbytes += bytes;
+  if (d.svc != nullptr) {
+    ++d.svc->stats.inpkts;
+    d.svc->stats.inbytes += bytes;
+  }
+
+  const net::IpAddr real = addr_of(c.daddr, c.af);
+  if (c.fwd == uint8_t(Fwd::kNat)) {
+    if (!route(pkt, real, false, p.l3_len)) return;
+    nat_in(pkt.data, p, c);
+  } else {
+    if (!route(pkt, real, true, p.l3_len)) return;
+  }
+}
+
+void Engine::handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick) {
+  const net::ParsedPacket& p = w.p;
+  Conn& c = conns_.at(ci);
+  if (c.fwd != uint8_t(Fwd::kNat)) {
+    // Replies of DR/TUN connections never come back through the director.
+    drop(pkt, DropReason::kNoService);
+    return;
+  }
+  Dest& d = *dests_[c.dest];
+  set_state(c, Dir::kOutput, p, ci, now_tick);
+  const uint64_t bytes = p.l3_len;
+  ++counters_.total.outpkts;
+  counters_.total.outbytes += bytes;
+  ++d.stats.outpkts;
+  d.stats.outbytes += bytes;
+  if (d.svc != nullptr) {
+    ++d.svc->stats.outpkts;
+    d.svc->stats.outbytes += bytes;
+  }
+  const net::IpAddr client = addr_of(c.caddr, c.af);
+  if (!route(pkt, client, false, p.l3_len)) return;
+  if (!nat_out(pkt.data, p, c)) drop(pkt, DropReason::kTtlExceeded);
+}
+
+uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
+  const net::ParsedPacket& p = w.p;
+  Service& svc = *w.svc;
+  const uint8_t af = af_of(p);
+  const net::IpAddr saddr = addr_of(w.key.a_addr, af);
+  const net::IpAddr daddr = addr_of(w.key.b_addr, af);
+  const sched::SchedPacket sp{&saddr, &daddr, p.sport, p.dport, p.l4_proto};
+  auto* d = static_cast<Dest*>(svc.sched->schedule(svc.dests, sp));
+  if (d == nullptr) {
+    drop(pkt, DropReason::kNoRealServer);
+    reply_port_unreachable(pkt, p, now);
+    return kNil;
+  }
+  const uint32_t ci = conns_.alloc();
+  if (ci == kNil) {
+    drop(pkt, DropReason::kTableFull);
+    return kNil;
+  }
+  Conn& c = conns_.at(ci);
+  c.proto = p.l4_proto;
+  c.af = af;
+  c.state = kTcpNone;
+  c.fwd = uint8_t(d->fwd);
+  c.flags |= kConnInactive;  // every new connection starts inactive, as in IPVS
+  if (d->fwd != Fwd::kNat) c.flags |= kConnNoOutput;
+  const size_t alen = af == 4 ? 4 : 16;
+  std::memcpy(c.caddr, w.key.a_addr, alen);
+  std::memcpy(c.vaddr, w.key.b_addr, alen);
+  std::memcpy(c.daddr, d->addr.data(), alen);
+  c.cport = p.sport;
+  c.vport = p.dport;
+  c.dport = (d->fwd == Fwd::kNat && d->port != 0) ? d->port : p.dport;
+  c.dest = d->index;
+  conns_.link(ci);
+  wheel_.arm(ci, now_tick + ticks(kNewConnTimeoutSec));
+
+  ++d->refcnt;
+  ++d->inactive_conns;
+  bind_counts(*d);
+  ++d->stats.conns;
+  ++svc.stats.conns;
+  ++counters_.total.conns;
+  return ci;
+}
+
+void Engine::set_state(Conn& c, Dir dir, const net::ParsedPacket& p, uint32_t ci,
+                       uint32_t now_tick) {
+  uint32_t timeout;
+  if (c.proto == net::kProtoTcp) {
+    // A connection whose replies bypass us follows the INPUT-ONLY table until a reply shows up.
+    if (c.flags & kConnNoOutput) {
+      if (dir == Dir::kOutput) {
+        c.flags &= uint16_t(~kConnNoOutput);
+      } else {
+        dir = Dir::kInputOnly;
+      }
+    }
+    const uint8_t next = tcp_next_state(dir, p.tcp_flags, c.state);
+    if (next != c.state) {
+      Dest& d = *dests_[c.dest];
+      const bool inactive = c.flags & kConnInactive;
+      if (!inactive && next != kTcpEstablished) {
+        --d.active_conns;
+        ++d.inactive_conns;
+        c.flags |= kConnInactive;
+        if (d.svc) d.svc->sched->on_conn_counts(d);
+      } else if (inactive && next == kTcpEstablished) {
+        ++d.active_conns;
+        --d.inactive_conns;
+        c.flags &= uint16_t(~kConnInactive);
+        if (d.svc) d.svc->sched->on_conn_counts(d);
+      }
+      c.state = next;
+    }
+    timeout = timeouts_.tcp[c.state];
+  } else {
+    timeout = timeouts_.udp;
+  }
+  wheel_.rearm(ci, now_tick + ticks(timeout));
+}
+
+DropReason Engine::next_hop(const net::IpAddr& dst, bool on_link, NextHop& nh) {
+  if (routes_ == nullptr) return DropReason::kNoRoute;
+  const RouteResult r = routes_->lookup(dst, on_link);
+  switch (r.status) {
+    case RouteStatus::kOk:
+      nh = r.nh;
+      return DropReason::kNone;
+    case RouteStatus::kNoRoute:
+      return DropReason::kNoRoute;
+    case RouteStatus::kNotAttached:
+      return DropReason::kRouteNotAttached;
+    case RouteStatus::kNoNeighbour:
+      for (size_t i = 0; i < neigh_req_count_; ++i) {
+        if (neigh_req_[i].ifindex == r.resolve_ifindex && neigh_req_[i].addr == r.resolve) {
+          return DropReason::kNoNeighbour;
+        }
+      }
+      if (neigh_req_count_ < neigh_req_.size()) {
+        neigh_req_[neigh_req_count_++] = NeighRequest{r.resolve_ifindex, r.resolve};
+      }
+      return DropReason::kNoNeighbour;
+  }
+  return DropReason::kNoRoute;
+}
+
+void Engine::emit(Packet& pkt, const NextHop& nh) {
+  set_l2(pkt.data, nh);
+  pkt.out_ifindex = nh.ifindex;
+  pkt.verdict = Verdict::kTx;
+  ++counters_.tx_packets;
+}
+
+bool Engine::route(Packet& pkt, const net::IpAddr& dst, bool on_link, uint32_t l3_len) {
+  NextHop nh;
+  DropReason r = next_hop(dst, on_link, nh);
+  if (r == DropReason::kNone && l3_len > nh.mtu) r = DropReason::kMtuExceeded;
+  if (r != DropReason::kNone) {
+    drop(pkt, r);
+    return false;
+  }
+  emit(pkt, nh);
+  return true;
+}
+
+// Called for a packet already counted as dropped (no real server): the frame is turned into
+// the ICMP error IPVS sends (ip_vs_leave -> icmp_send), if the rate limit and a route allow.
+void Engine::reply_port_unreachable(Packet& pkt, const net::ParsedPacket& p, Nanos now) {
+  icmp_tokens_ = std::min<double>(
+      cfg_.icmp_burst,
+      icmp_tokens_ + double(now - icmp_last_) * cfg_.icmp_rate_per_sec / double(kNanosPerSec));
+  icmp_last_ = now;
+  if (icmp_tokens_ < 1) return;
+  const net::IpAddr client = addr_of(saddr_of(pkt.data, p), af_of(p));
+  NextHop nh;
+  if (next_hop(client, false, nh) != DropReason::kNone) return;
+  const size_t len = build_port_unreachable(pkt.data, pkt.len, pkt.tailroom, p);
+  if (len == 0) return;
+  icmp_tokens_ -= 1;
+  if (len > pkt.len) pkt.tailroom -= uint32_t(len - pkt.len);
+  pkt.len = uint32_t(len);
+  emit(pkt, nh);
+  ++counters_.icmp_sent;
+}
+
+size_t Engine::expire(Nanos now, size_t budget) {
+  const uint32_t now_tick = TimerWheel::to_tick(now);
+  if (!started_) {
+    wheel_.start(now_tick);
+    icmp_last_ = now;
+    started_ = true;
+    return 0;
+  }
+  return wheel_.advance(now_tick, budget, [this](uint32_t ci) { expire_conn(ci); });
+}
+
+void Engine::expire_conn(uint32_t ci) {
+  Conn& c = conns_.at(ci);
+  Dest& d = *dests_[c.dest];
+  conns_.unlink(ci);
+  const bool inactive = c.flags & kConnInactive;
+  if (inactive) {
+    --d.inactive_conns;
+  } else {
+    --d.active_conns;
+  }
+  unbind_counts(d);
+  conns_.free(ci);
+  ++counters_.conns_expired;
+  if (--d.refcnt == 0 && d.trashed) release_dest(d);
+}
+
+// Upper threshold: a server at or over it is overloaded (ip_vs_bind_dest).
+void Engine::bind_counts(Dest& d) {
+  if (d.u_threshold != 0 && d.active_conns + d.inactive_conns >= d.u_threshold) {
+    d.flags |= sched::kDestOverload;
+  }
+  if (d.svc) d.svc->sched->on_conn_counts(d);
+}
+
+// Overload clears below the lower threshold, or below 3/4 of the upper one (ip_vs_unbind_dest).
+void Engine::unbind_counts(Dest& d) {
+  const uint32_t total = d.active_conns + d.inactive_conns;
+  if (d.l_threshold != 0) {
+    if (total < d.l_threshold) d.flags &= ~sched::kDestOverload;
+  } else if (d.u_threshold != 0) {
+    if (uint64_t(total) * 4 < uint64_t(d.u_threshold) * 3) d.flags &= ~sched::kDestOverload;
+  } else {
+    d.flags &= ~sched::kDestOverload;
+  }
+  if (d.svc) d.svc->sched->on_conn_counts(d);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control path.
+
+Service* Engine::find_service_mut(const ServiceKey& key) const {
+  for (const auto& s : services_) {
+    if (s && s->key == key) return s.get();
+  }
+  return nullptr;
+}
+
+const Service* Engine::find_service(const ServiceKey& key) const { return find_service_mut(key); }
+
+void Engine::reindex() { index_.rebuild(services_, cfg_.hash_seed); }
+
+Status Engine::add_service(const ServiceSpec& spec) {
+  if (find_service_mut(spec.key)) return Status::error("service already exists");
+  auto sched = sched::make_scheduler(spec.scheduler, sched::SchedParams{spec.sched_flags});
+  if (!sched) {
+    return Status::error("unknown scheduler '" + spec.scheduler + "' (known: " +
+                         sched::scheduler_names() + ")");
+  }
+  auto svc = std::make_unique<Service>();
+  svc->key = spec.key;
+  svc->sched_name = spec.scheduler;
+  svc->sched_flags = spec.sched_flags;
+  svc->sched = std::move(sched);
+  svc->sched->init_service(svc->dests);
+  size_t slot = 0;
+  while (slot < services_.size() && services_[slot]) ++slot;
+  svc->index = uint32_t(slot);
+  if (slot == services_.size()) {
+    services_.push_back(std::move(svc));
+  } else {
+    services_[slot] = std::move(svc);
+  }
+  reindex();
+  return {};
+}
+
+Status Engine::edit_service(const ServiceSpec& spec) {
+  Service* svc = find_service_mut(spec.key);
+  if (!svc) return Status::error("no such service");
+  if (spec.scheduler != svc->sched_name || spec.sched_flags != svc->sched_flags) {
+    auto sched = sched::make_scheduler(spec.scheduler, sched::SchedParams{spec.sched_flags});
+    if (!sched) {
+      return Status::error("unknown scheduler '" + spec.scheduler + "' (known: " +
+                           sched::scheduler_names() + ")");
+    }
+    svc->sched->done_service();
+    svc->sched = std::move(sched);
+    svc->sched->init_service(svc->dests);
+    svc->sched_name = spec.scheduler;
+    svc->sched_flags = spec.sched_flags;
+  }
+  return {};
+}
+
+Status Engine::del_service(const ServiceKey& key) {
+  Service* svc = find_service_mut(key);
+  if (!svc) return Status::error("no such service");
+  svc->sched->done_service();
+  while (!svc->dests.empty()) unlink_dest(*svc, 0);
+  // Trashed servers that still carry connections lose their service, not their connections.
+  for (auto& d : dests_) {
+    if (d && d->svc == svc) d->svc = nullptr;
+  }
+  services_[svc->index].reset();
+  reindex();
+  return {};
+}
+
+void Engine::flush() {
+  for (auto& s : services_) {
+    if (s) del_service(ServiceKey(s->key));
+  }
+}
+
+Dest* Engine::find_dest(const Service& svc, const net::IpAddr& addr, uint16_t port,
+                        size_t* pos) const {
+  for (size_t i = 0; i < svc.dests.size(); ++i) {
+    Dest* d = svc.dest_at(i);
+    if (d->addr == addr && d->port == port) {
+      if (pos) *pos = i;
+      return d;
+    }
+  }
+  return nullptr;
+}
+
+Dest* Engine::alloc_dest() {
+  uint32_t idx;
+  if (!free_dests_.empty()) {
+    idx = free_dests_.back();
+    free_dests_.pop_back();
+  } else {
+    idx = uint32_t(dests_.size());
+    dests_.emplace_back();
+  }
+  dests_[idx] = std::make_unique<Dest>();
+  dests_[idx]->index = idx;
+  return dests_[idx].get();
+}
+
+void Engine::release_dest(Dest& d) {
+  const uint32_t idx = d.index;
+  dests_[idx].reset();
+  free_dests_.push_back(idx);
+}
+
+Status Engine::add_dest(const ServiceKey& key, const DestSpec& spec) {
+  Service* svc = find_service_mut(key);
+  if (!svc) return Status::error("no such service");
+  if (spec.addr.family != key.addr.family && key.fwmark == 0) {
+    return Status::error("real server address family differs from the service's");
+  }
+  const uint16_t port = spec.fwd == Fwd::kNat ? spec.port : key.port;
+  if (find_dest(*svc, spec.addr, port, nullptr)) return Status::error("destination already exists");
+  if (spec.weight < 0) return Status::error("weight must be >= 0");
+  // A server removed while it still had connections comes back as the same entry
+  // (ip_vs_trash_get_dest), so its counters keep covering those connections.
+  Dest* d = nullptr;
+  for (auto& t : dests_) {
+    if (t && t->trashed && t->svc_key == key && t->addr == spec.addr && t->port == port) {
+      d = t.get();
+      d->trashed = false;
+      break;
+    }
+  }
+  if (d == nullptr) {
+    d = alloc_dest();
+    d->addr = spec.addr;
+    d->port = port;
+    d->svc_key = key;
+  }
+  d->svc = svc;
+  d->fwd = spec.fwd;
+  d->weight = spec.weight;
+  d->flags |= sched::kDestAvailable;
+  if (spec.u_threshold == 0 || spec.u_threshold > d->u_threshold) d->flags &= ~sched::kDestOverload;
+  d->u_threshold = spec.u_threshold;
+  d->l_threshold = spec.l_threshold;
+  svc->dests.insert(svc->dests.begin(), d);  // IPVS adds at the head of the list
+  svc->sched->add_dest(svc->dests, *d, 0);
+  return {};
+}
+
+Status Engine::edit_dest(const ServiceKey& key, const DestSpec& spec) {
+  Service* svc = find_service_mut(key);
+  if (!svc) return Status::error("no such service");
+  const uint16_t port = spec.fwd == Fwd::kNat ? spec.port : key.port;
+  Dest* d = find_dest(*svc, spec.addr, port, nullptr);
+  if (!d) return Status::error("no such destination");
+  if (spec.weight < 0) return Status::error("weight must be >= 0");
+  d->fwd = spec.fwd;  // applies to new connections; live ones keep their method
+  d->weight = spec.weight;
+  if (spec.u_threshold == 0 || spec.u_threshold > d->u_threshold) d->flags &= ~sched::kDestOverload;
+  d->u_threshold = spec.u_threshold;
+  d->l_threshold = spec.l_threshold;
+  svc->sched->upd_dest(svc->dests, *d);
+  return {};
+}
+
+void Engine::unlink_dest(Service& svc, size_t pos) {
+  Dest* d = svc.dest_at(pos);
+  svc.dests.erase(svc.dests.begin() + ptrdiff_t(pos));
+  d->flags &= ~sched::kDestAvailable;
+  svc.sched->del_dest(svc.dests, *d, pos);
+  if (d->refcnt == 0) {
+    release_dest(*d);
+  } else {
+    d->trashed = true;
+  }
+}
+
+Status Engine::del_dest(const ServiceKey& key, const net::IpAddr& addr, uint16_t port) {
+  Service* svc = find_service_mut(key);
+  if (!svc) return Status::error("no such service");
+  size_t pos = 0;
+  Dest* d = find_dest(*svc, addr, port, &pos);
+  if (!d) d = find_dest(*svc, addr, key.port, &pos);  // DR/TUN servers carry the service port
+  if (!d) return Status::error("no such destination");
+  unlink_dest(*svc, pos);
+  return {};
+}
+
+std::vector<ServiceSnapshot> Engine::snapshot() const {
+  std::vector<ServiceSnapshot> out;
+  for (const auto& s : services_) {
+    if (!s) continue;
+    ServiceSnapshot ss{s->key, s->sched_name, s->stats, {}};
+    for (size_t i = 0; i < s->dests.size(); ++i) {
+      const Dest* d = s->dest_at(i);
+      ss.dests.push_back(DestSnapshot{d->addr, d->port, d->fwd, d->weight, d->active_conns,
+                                      d->inactive_conns, d->persist_conns, d->u_threshold,
+                                      d->l_threshold, d->stats});
+    }
+    out.push_back(std::move(ss));
+  }
+  return out;
+}
+
+}  // namespace lvs::core

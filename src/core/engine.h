@@ -1,0 +1,163 @@
+// The engine: IPVS's packet path as a pure, single-threaded object. One per worker. It never
+// calls the OS: packets, time and configuration come in as arguments, verdicts and counters go
+// out. Control operations (the ipvsadm verbs) run between bursts on the worker's thread.
+//
+//   parse -> service lookup -> connection lookup (client side or real-server side)
+//   -> new flow: scheduler picks a real server -> TCP/UDP state and timeout
+//   -> forwarding transform in place (NAT | DR) -> next hop from the route snapshot -> verdict
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/conn_table.h"
+#include "core/proto_states.h"
+#include "core/route_table.h"
+#include "core/service.h"
+#include "core/stats.h"
+#include "core/timer_wheel.h"
+#include "core/types.h"
+#include "net/parse.h"
+
+namespace lvs::core {
+
+struct EngineConfig {
+  uint32_t conn_capacity = 1u << 20;
+  uint64_t hash_seed = 0;  // random per process in lvsd, fixed in tests
+  // Workers share no table: a connection belongs to the worker its client endpoint hashes to,
+  // and packets that arrive elsewhere are steered there (Verdict::kSteer).
+  uint16_t worker_index = 0;
+  uint16_t worker_count = 1;
+  uint64_t steer_seed = 0;  // the same in every worker
+  // IPVS sysctl expire_nodest_conn: drop (and expire) connections of removed real servers
+  // instead of letting them finish.
+  bool expire_nodest_conn = false;
+  // ICMP errors the director originates (port unreachable when no real server is available).
+  uint32_t icmp_rate_per_sec = 1000;
+  uint32_t icmp_burst = 50;
+};
+
+struct NeighRequest {
+  uint32_t ifindex = 0;
+  net::IpAddr addr;
+};
+
+// What ipvsadm -L shows of a service, from one engine.
+struct DestSnapshot {
+  net::IpAddr addr;
+  uint16_t port = 0;
+  Fwd fwd = Fwd::kNat;
+  int32_t weight = 0;
+  uint32_t active_conns = 0;
+  uint32_t inactive_conns = 0;
+  uint32_t persist_conns = 0;
+  uint32_t u_threshold = 0;
+  uint32_t l_threshold = 0;
+  Counters stats;
+};
+struct ServiceSnapshot {
+  ServiceKey key;
+  std::string sched_name;
+  Counters stats;
+  std::vector<DestSnapshot> dests;  // IPVS list order
+};
+
+// Which worker owns connections of a client endpoint.
+uint16_t flow_owner(const uint8_t* addr, net::Family af, uint16_t port, uint64_t seed,
+                    uint16_t workers);
+
+class Engine {
+ public:
+  static constexpr size_t kMaxBurst = 64;
+
+  explicit Engine(const EngineConfig& cfg);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // --- control path (ipvsadm -A -E -D -a -e -d -C) ---
+  Status add_service(const ServiceSpec& spec);
+  Status edit_service(const ServiceSpec& spec);
+  Status del_service(const ServiceKey& key);
+  Status add_dest(const ServiceKey& key, const DestSpec& spec);
+  Status edit_dest(const ServiceKey& key, const DestSpec& spec);
+  Status del_dest(const ServiceKey& key, const net::IpAddr& addr, uint16_t port);
+  void flush();  // deletes every service; connections finish on their own
+  // The snapshot must outlive its use: until the next set_routes() or the engine's end.
+  void set_routes(const RouteTable* routes) { routes_ = routes; }
+  void set_timeouts(const Timeouts& t) { timeouts_ = t; }
+  const Timeouts& timeouts() const { return timeouts_; }
+  void set_expire_nodest_conn(bool on) { cfg_.expire_nodest_conn = on; }
+
+  // --- data path ---
+  void process(std::span<Packet> burst, Nanos now);
+  // Expires due connections; at most `budget` per call so a worker never stalls.
+  size_t expire(Nanos now, size_t budget = 4096);
+  // Next hops that were missing since the last call (deduplicated per burst).
+  template <typename F>
+  void drain_neigh_requests(F&& f) {
+    for (size_t i = 0; i < neigh_req_count_; ++i) f(neigh_req_[i]);
+    neigh_req_count_ = 0;
+  }
+
+  // --- introspection (control path) ---
+  const EngineCounters& counters() const { return counters_; }
+  std::vector<ServiceSnapshot> snapshot() const;
+  const Service* find_service(const ServiceKey& key) const;
+  const ConnTable& conns() const { return conns_; }
+  const Dest* dest(uint32_t index) const {
+    return index < dests_.size() ? dests_[index].get() : nullptr;
+  }
+  const EngineConfig& config() const { return cfg_; }
+
+ private:
+  struct Work;
+
+  Service* lookup_service(const Packet& pkt, const net::ParsedPacket& p) const;
+  void handle(Packet& pkt, Work& w, uint32_t now_tick, Nanos now);
+  void handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nanos now);
+  void handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick);
+  uint32_t new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now);
+  void set_state(Conn& c, Dir dir, const net::ParsedPacket& p, uint32_t ci, uint32_t now_tick);
+  void expire_conn(uint32_t ci);
+  DropReason next_hop(const net::IpAddr& dst, bool on_link, NextHop& nh);
+  void emit(Packet& pkt, const NextHop& nh);
+  bool route(Packet& pkt, const net::IpAddr& dst, bool on_link, uint32_t l3_len);
+  void reply_port_unreachable(Packet& pkt, const net::ParsedPacket& p, Nanos now);
+  void drop(Packet& pkt, DropReason r) {
+    pkt.verdict = Verdict::kDrop;
+    pkt.reason = r;
+    ++counters_.drops[size_t(r)];
+  }
+
+  Service* find_service_mut(const ServiceKey& key) const;
+  Dest* find_dest(const Service& svc, const net::IpAddr& addr, uint16_t port, size_t* pos) const;
+  Dest* alloc_dest();
+  void release_dest(Dest& d);
+  void unlink_dest(Service& svc, size_t pos);
+  void bind_counts(Dest& d);
+  void unbind_counts(Dest& d);
+  void reindex();
+
+  EngineConfig cfg_;
+  Timeouts timeouts_;
+  ConnTable conns_;
+  TimerWheel wheel_;
+  bool started_ = false;
+  const RouteTable* routes_ = nullptr;
+  std::vector<std::unique_ptr<Service>> services_;
+  ServiceIndex index_;
+  std::vector<std::unique_ptr<Dest>> dests_;
+  std::vector<uint32_t> free_dests_;
+  EngineCounters counters_;
+  std::array<NeighRequest, 32> neigh_req_{};
+  size_t neigh_req_count_ = 0;
+  // ICMP token bucket.
+  double icmp_tokens_ = 0;
+  Nanos icmp_last_ = 0;
+};
+
+}  // namespace lvs::core

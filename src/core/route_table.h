@@ -1,0 +1,81 @@
+// An immutable snapshot of what the kernel knows about getting a packet to its next hop:
+// interfaces, routes (main table) and resolved neighbours. The control thread builds one from
+// rtnetlink and hands it to the workers between bursts; the engine only reads it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "net/addr.h"
+
+namespace lvs::core {
+
+struct Iface {
+  uint32_t ifindex = 0;
+  std::string name;
+  net::MacAddr mac;
+  uint32_t mtu = 1500;
+  bool attached = false;  // lvsd sends and receives on it
+};
+
+struct Route {
+  net::IpAddr prefix;
+  uint8_t prefix_len = 0;
+  uint32_t ifindex = 0;
+  net::IpAddr gateway;  // family kNone: directly connected
+  uint32_t priority = 0;
+};
+
+struct Neigh {
+  uint32_t ifindex = 0;
+  net::IpAddr addr;
+  net::MacAddr mac;
+};
+
+struct NextHop {
+  uint32_t ifindex = 0;
+  net::MacAddr src;
+  net::MacAddr dst;
+  uint32_t mtu = 1500;
+};
+
+enum class RouteStatus : uint8_t { kOk, kNoRoute, kNotAttached, kNoNeighbour };
+
+struct RouteResult {
+  RouteStatus status = RouteStatus::kNoRoute;
+  NextHop nh;
+  // With kNoNeighbour: the address whose link-layer address must be resolved, and where.
+  net::IpAddr resolve;
+  uint32_t resolve_ifindex = 0;
+};
+
+class RouteTable {
+ public:
+  RouteTable() = default;
+  RouteTable(std::vector<Iface> ifaces, std::vector<Route> routes, std::vector<Neigh> neighs);
+
+  // Where a packet for `dst` goes next. With `on_link` (VS/DR) the next hop is `dst` itself on
+  // the route's interface, as IPVS's DR transmitter uses the real server's own MAC.
+  RouteResult lookup(const net::IpAddr& dst, bool on_link = false) const;
+
+  const Iface* iface(uint32_t ifindex) const;
+  const std::vector<Iface>& ifaces() const { return ifaces_; }
+  const std::vector<Route>& routes() const { return routes_; }
+  size_t neigh_count() const { return neigh_count_; }
+
+ private:
+  struct Slot {
+    uint32_t ifindex = 0;  // 0: empty
+    net::IpAddr addr;
+    net::MacAddr mac;
+  };
+  const Slot* find_neigh(uint32_t ifindex, const net::IpAddr& addr) const;
+
+  std::vector<Iface> ifaces_;
+  std::vector<Route> routes_;  // longest prefix first, then lowest priority
+  std::vector<Slot> neigh_;    // open addressing, power-of-two size
+  size_t neigh_count_ = 0;
+};
+
+}  // namespace lvs::core

@@ -1,0 +1,122 @@
+// Types shared by the engine, the control plane and the I/O backends. Small and include-light.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "net/addr.h"
+
+namespace lvs::core {
+
+// Forwarding method, bound to a connection when it is created (IPVS ip_vs_bind_xmit).
+enum class Fwd : uint8_t { kNat = 0, kDr = 1, kTun = 2, kFullNat = 3 };
+std::string_view fwd_name(Fwd f);  // "Masq", "Route", "Tunnel", "FullNat" (ipvsadm's words)
+
+enum class Verdict : uint8_t {
+  kDrop = 0,  // counted under Packet::reason
+  kTx,        // send the (rewritten) frame out of Packet::out_ifindex
+  kPass,      // not ours: leave it to the kernel (only backends that can hand it back)
+  kSteer,     // belongs to another worker's connection table: hand it to Packet::steer_to
+};
+
+// Every packet the engine does not forward is counted under one of these.
+enum class DropReason : uint8_t {
+  kNone = 0,
+  // Parse failures, one per net::ParseStatus.
+  kTruncatedL2,
+  kNotIp,
+  kTruncatedL3,
+  kBadIpVersion,
+  kBadIpHeaderLen,
+  kBadIpChecksum,
+  kBadIpLength,
+  kBadExtHeader,
+  kFragment,
+  kTruncatedL4,
+  kBadL4Header,
+  // Decisions.
+  kVlanTagged,      // 802.1Q frames: VLAN sub-interfaces are not attached yet
+  kUnsupportedL4,   // a service address, but a transport the engine does not balance
+  kNoService,       // neither a virtual service nor a reply of a known connection
+  kNoConnection,    // TCP segment other than SYN for a service, without a connection
+  kNoRealServer,    // the scheduler found no available real server
+  kTableFull,       // connection table at capacity
+  kDestUnavailable, // real server removed and expire_nodest_conn set
+  kNoRoute,         // no route to the next hop
+  kRouteNotAttached,// the route leaves through an interface lvsd does not drive
+  kNoNeighbour,     // next hop's MAC not resolved yet (resolution was requested)
+  kTtlExceeded,     // reply path: TTL/hop limit would reach 0
+  kMtuExceeded,     // frame too large for the egress interface
+  kCount,
+};
+std::string_view drop_reason_name(DropReason r);
+
+// One frame of a burst. The I/O backend fills the input fields; Engine::process fills the rest.
+// The engine may move `data` back into the headroom or grow `len` into the tailroom.
+struct Packet {
+  uint8_t* data = nullptr;
+  uint32_t len = 0;
+  uint32_t headroom = 0;  // writable bytes before data
+  uint32_t tailroom = 0;  // writable bytes after data + len
+  uint32_t ifindex = 0;   // ingress interface
+  uint32_t mark = 0;      // firewall mark from the classifier, 0 if none
+  // Output.
+  Verdict verdict = Verdict::kDrop;
+  DropReason reason = DropReason::kNone;
+  uint16_t steer_to = 0;
+  uint32_t out_ifindex = 0;
+};
+
+// A virtual service: (protocol, VIP, port) or, with fwmark != 0, (family, fwmark).
+struct ServiceKey {
+  uint8_t proto = 0;  // IPPROTO_TCP / IPPROTO_UDP; 0 for fwmark services
+  net::IpAddr addr;   // for fwmark services: zero address of the service's family
+  uint16_t port = 0;
+  uint32_t fwmark = 0;
+
+  static ServiceKey fwmark_key(net::Family af, uint32_t mark) {
+    ServiceKey k;
+    k.addr.family = af;
+    k.fwmark = mark;
+    return k;
+  }
+  friend bool operator==(const ServiceKey&, const ServiceKey&) = default;
+  std::string to_string() const;  // "TCP 198.18.0.10:80", "FWM 7"
+};
+
+struct ServiceSpec {
+  ServiceKey key;
+  std::string scheduler = "wlc";  // ipvsadm's default
+  uint32_t sched_flags = 0;
+};
+
+struct DestSpec {
+  net::IpAddr addr;
+  uint16_t port = 0;  // 0: keep the client's destination port (fwmark / port-0 services)
+  Fwd fwd = Fwd::kNat;
+  int32_t weight = 1;
+  uint32_t u_threshold = 0;
+  uint32_t l_threshold = 0;
+};
+
+// The result of a control operation: empty on success, otherwise why not.
+class Status {
+ public:
+  Status() = default;
+  static Status error(std::string msg) { return Status(std::move(msg)); }
+  bool ok() const { return msg_.empty(); }
+  explicit operator bool() const { return ok(); }
+  const std::string& message() const { return msg_; }
+
+ private:
+  explicit Status(std::string msg) : msg_(std::move(msg)) {}
+  std::string msg_;
+};
+
+// Wall-clock-free time: nanoseconds from an arbitrary epoch, passed in by the caller.
+using Nanos = uint64_t;
+inline constexpr Nanos kNanosPerSec = 1'000'000'000;
+
+}  // namespace lvs::core

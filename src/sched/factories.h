@@ -1,0 +1,10 @@
+#pragma once
+#include <memory>
+
+#include "sched/registry.h"
+
+namespace lvs::sched {
+std::unique_ptr<Scheduler> make_rr(const SchedParams&);
+std::unique_ptr<Scheduler> make_wrr(const SchedParams&);
+std::unique_ptr<Scheduler> make_wlc(const SchedParams&);
+}  // namespace lvs::sched
