@@ -247,6 +247,12 @@ void Engine::handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick) {
     drop(pkt, DropReason::kNoService);
     return;
   }
+  // The reply is routed: its TTL drops first, and one that would expire is not ours to count
+  // (the kernel drops it before IPVS sees it).
+  if (!nat_out(pkt.data, p, c)) {
+    drop(pkt, DropReason::kTtlExceeded);
+    return;
+  }
   Dest& d = *dests_[c.dest];
   set_state(c, Dir::kOutput, p, ci, now_tick);
   const uint64_t bytes = p.l3_len;
@@ -258,9 +264,7 @@ void Engine::handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick) {
     ++d.svc->stats.outpkts;
     d.svc->stats.outbytes += bytes;
   }
-  const net::IpAddr client = addr_of(c.caddr, c.af);
-  if (!route(pkt, client, false, p.l3_len)) return;
-  if (!nat_out(pkt.data, p, c)) drop(pkt, DropReason::kTtlExceeded);
+  route(pkt, addr_of(c.caddr, c.af), false, p.l3_len);
 }
 
 uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
