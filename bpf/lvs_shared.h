@@ -52,12 +52,13 @@ struct lvs_iface {
   lvs_u32 flags; /* reserved, 0 */
 };
 
-/* Indexes of lvs_stats, a per-CPU array of lvs_u64 counters. */
+/* Indexes of lvs_stats, a per-CPU array of lvs_u64 counters. lvs_xdp_main and lvs_tc_steal
+ * count; lvs_sock_filter does not (it runs once per socket and also sees outgoing frames). */
 enum lvs_stat {
   LVS_STAT_RX = 0,          /* packets the program saw */
   LVS_STAT_SERVICE = 1,     /* matched a virtual service */
   LVS_STAT_BACKEND = 2,     /* matched a NAT real server's reply */
-  LVS_STAT_PASS = 3,        /* left to the kernel */
+  LVS_STAT_PASS = 3,        /* not ours, left to the kernel: RX == SERVICE + BACKEND + PASS */
   LVS_STAT_NO_SOCKET = 4,   /* matched, but no socket on this interface/queue: kernel gets it */
   LVS_STAT_MAX = 5,
 };

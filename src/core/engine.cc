@@ -645,6 +645,17 @@ Status Engine::del_dest(const ServiceKey& key, const net::IpAddr& addr, uint16_t
   return {};
 }
 
+std::vector<BackendEndpoint> Engine::nat_backends() const {
+  std::vector<BackendEndpoint> out;
+  for (const auto& d : dests_) {
+    if (!d || d->fwd != Fwd::kNat) continue;
+    if (d->trashed && d->refcnt == 0) continue;
+    const BackendEndpoint b{d->svc_key.proto, d->addr, d->port};
+    if (std::find(out.begin(), out.end(), b) == out.end()) out.push_back(b);
+  }
+  return out;
+}
+
 std::vector<ServiceSnapshot> Engine::snapshot() const {
   std::vector<ServiceSnapshot> out;
   for (const auto& s : services_) {

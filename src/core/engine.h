@@ -65,6 +65,14 @@ struct ServiceSnapshot {
   std::vector<DestSnapshot> dests;  // IPVS list order
 };
 
+// A NAT real server endpoint whose replies the director must take.
+struct BackendEndpoint {
+  uint8_t proto = 0;  // 0 for fwmark services: any transport
+  net::IpAddr addr;
+  uint16_t port = 0;
+  friend bool operator==(const BackendEndpoint&, const BackendEndpoint&) = default;
+};
+
 // Which worker owns connections of a client endpoint.
 uint16_t flow_owner(const uint8_t* addr, net::Family af, uint16_t port, uint64_t seed,
                     uint16_t workers);
@@ -106,6 +114,9 @@ class Engine {
   // --- introspection (control path) ---
   const EngineCounters& counters() const { return counters_; }
   std::vector<ServiceSnapshot> snapshot() const;
+  // NAT real servers in a service, or removed but still carrying connections (their replies
+  // must keep reaching the engine while they drain).
+  std::vector<BackendEndpoint> nat_backends() const;
   const Service* find_service(const ServiceKey& key) const;
   const ConnTable& conns() const { return conns_; }
   const Dest* dest(uint32_t index) const {

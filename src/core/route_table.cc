@@ -76,11 +76,11 @@ RouteResult RouteTable::lookup(const net::IpAddr& dst, bool on_link) const {
   }
   const net::IpAddr& hop =
       (on_link || route->gateway.family == net::Family::kNone) ? dst : route->gateway;
+  r.resolve = hop;
+  r.resolve_ifindex = out->ifindex;
   const Slot* n = find_neigh(out->ifindex, hop);
   if (n == nullptr) {
     r.status = RouteStatus::kNoNeighbour;
-    r.resolve = hop;
-    r.resolve_ifindex = out->ifindex;
     return r;
   }
   r.status = RouteStatus::kOk;

@@ -45,7 +45,8 @@ enum class RouteStatus : uint8_t { kOk, kNoRoute, kNotAttached, kNoNeighbour };
 struct RouteResult {
   RouteStatus status = RouteStatus::kNoRoute;
   NextHop nh;
-  // With kNoNeighbour: the address whose link-layer address must be resolved, and where.
+  // The next hop's address and interface (whenever a route was found): with kNoNeighbour, what
+  // must be resolved.
   net::IpAddr resolve;
   uint32_t resolve_ifindex = 0;
 };
