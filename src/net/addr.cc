@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "net/addr.h"
 
 #include <arpa/inet.h>
@@ -8,7 +9,11 @@ namespace lvs::net {
 
 std::optional<IpAddr> IpAddr::parse(std::string_view text) {
   char buf[INET6_ADDRSTRLEN + 1];
-  if (text.empty() || text.size() >= sizeof(buf)) return std::nullopt;
+  // inet_pton stops at a NUL, so "1.2.3.4\0junk" would pass: refuse embedded NULs.
+  if (text.empty() || text.size() >= sizeof(buf) ||
+      text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
   uint8_t raw[16];
@@ -35,14 +40,26 @@ std::string IpAddr::to_string() const {
 
 bool IpAddr::in_prefix(const IpAddr& net, unsigned prefix_len) const {
   if (family != net.family) return false;
-  const unsigned max_bits = is_v4() ? 32 : 128;
-  if (prefix_len > max_bits) prefix_len = max_bits;
-  const unsigned full = prefix_len / 8;
-  if (std::memcmp(bytes.data(), net.bytes.data(), full) != 0) return false;
-  const unsigned rest = prefix_len % 8;
-  if (rest == 0) return true;
-  const uint8_t mask = uint8_t(0xff << (8 - rest));
-  return (bytes[full] & mask) == (net.bytes[full] & mask);
+  if (is_v4()) {
+    if (prefix_len == 0) return true;
+    if (prefix_len > 32) prefix_len = 32;
+    uint32_t a, b;
+    std::memcpy(&a, bytes.data(), 4);
+    std::memcpy(&b, net.bytes.data(), 4);
+    const uint32_t mask = __builtin_bswap32(~0u << (32 - prefix_len));
+    return ((a ^ b) & mask) == 0;
+  }
+  if (prefix_len > 128) prefix_len = 128;
+  uint64_t a[2], b[2];
+  std::memcpy(a, bytes.data(), 16);
+  std::memcpy(b, net.bytes.data(), 16);
+  for (int i = 0; i < 2; ++i) {
+    const unsigned bits = prefix_len > 64u * i ? std::min(64u, prefix_len - 64u * i) : 0u;
+    if (bits == 0) break;
+    const uint64_t mask = __builtin_bswap64(bits == 64 ? ~0ull : ~(~0ull >> bits));
+    if ((a[i] ^ b[i]) & mask) return false;
+  }
+  return true;
 }
 
 std::optional<MacAddr> MacAddr::parse(std::string_view text) {

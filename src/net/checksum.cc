@@ -30,9 +30,6 @@ uint32_t pseudo_header_sum(const IpAddr& src, const IpAddr& dst, uint8_t proto, 
   return uint32_t(acc);
 }
 
-void CsumDelta::replace_bytes(const uint8_t* old_p, const uint8_t* new_p, size_t len) {
-  for (size_t i = 0; i + 1 < len; i += 2) replace16(load_be16(old_p + i), load_be16(new_p + i));
-}
 
 void csum_apply_at(uint8_t* field, const CsumDelta& d) {
   store_be16(field, d.apply(load_be16(field)));

@@ -39,7 +39,12 @@ class CsumDelta {
     replace16(uint16_t(old_v), uint16_t(new_v));
   }
   // Replaces `len` bytes (even) such as an address; both in network order.
-  void replace_bytes(const uint8_t* old_p, const uint8_t* new_p, size_t len);
+  void replace_bytes(const uint8_t* old_p, const uint8_t* new_p, size_t len) {
+    for (size_t i = 0; i + 1 < len; i += 2) {
+      replace16(uint16_t(old_p[i] << 8 | old_p[i + 1]), uint16_t(new_p[i] << 8 | new_p[i + 1]));
+    }
+  }
+  void add(const CsumDelta& o) { acc_ += o.acc_; }
 
   uint16_t apply(uint16_t check) const {
     return uint16_t(~csum_fold(uint32_t(uint16_t(~check)) + acc_));

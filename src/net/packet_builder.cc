@@ -49,6 +49,7 @@ PacketBuilder& PacketBuilder::ipv6_ext(uint8_t type, size_t len) {
 PacketBuilder& PacketBuilder::tcp(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq,
                                   uint32_t ack) {
   l4_proto_ = kProtoTcp;
+  raw_l4_ = false;
   sport_ = sport;
   dport_ = dport;
   tcp_flags_ = flags;
@@ -58,12 +59,14 @@ PacketBuilder& PacketBuilder::tcp(uint16_t sport, uint16_t dport, uint8_t flags,
 }
 PacketBuilder& PacketBuilder::udp(uint16_t sport, uint16_t dport) {
   l4_proto_ = kProtoUdp;
+  raw_l4_ = false;
   sport_ = sport;
   dport_ = dport;
   return *this;
 }
 PacketBuilder& PacketBuilder::icmp(uint8_t type, uint8_t code, uint32_t rest) {
-  l4_proto_ = src_.is_v6() ? kProtoIcmpv6 : kProtoIcmp;
+  l4_proto_ = kProtoIcmp;  // becomes kProtoIcmpv6 at build() for an IPv6 packet
+  raw_l4_ = false;
   icmp_type_ = type;
   icmp_code_ = code;
   icmp_rest_ = rest;
@@ -71,6 +74,7 @@ PacketBuilder& PacketBuilder::icmp(uint8_t type, uint8_t code, uint32_t rest) {
 }
 PacketBuilder& PacketBuilder::raw_l4(uint8_t proto) {
   l4_proto_ = proto;
+  raw_l4_ = true;
   return *this;
 }
 PacketBuilder& PacketBuilder::payload(std::span<const uint8_t> bytes) {
@@ -87,48 +91,53 @@ PacketBuilder& PacketBuilder::no_udp_checksum() {
 }
 
 std::vector<uint8_t> PacketBuilder::build_ip() const {
+  uint8_t proto = l4_proto_;
+  if (!raw_l4_ && proto == kProtoIcmp && src_.is_v6()) proto = kProtoIcmpv6;
   std::vector<uint8_t> l4;
-  switch (l4_proto_) {
-    case kProtoTcp:
-      l4.resize(kTcpMinHdrLen);
-      store_be16(&l4[0], sport_);
-      store_be16(&l4[2], dport_);
-      store_be32(&l4[4], seq_);
-      store_be32(&l4[8], ack_);
-      l4[12] = 5 << 4;
-      l4[13] = tcp_flags_;
-      store_be16(&l4[14], 64240);  // window
-      break;
-    case kProtoUdp:
-      l4.resize(kUdpHdrLen);
-      store_be16(&l4[0], sport_);
-      store_be16(&l4[2], dport_);
-      store_be16(&l4[4], uint16_t(kUdpHdrLen + payload_.size()));
-      break;
-    case kProtoIcmp:
-    case kProtoIcmpv6:
-      l4.resize(kIcmpHdrLen);
-      l4[0] = icmp_type_;
-      l4[1] = icmp_code_;
-      store_be32(&l4[4], icmp_rest_);
-      break;
-    default:
-      break;
+  if (!raw_l4_) {
+    switch (proto) {
+      case kProtoTcp:
+        l4.resize(kTcpMinHdrLen);
+        store_be16(&l4[0], sport_);
+        store_be16(&l4[2], dport_);
+        store_be32(&l4[4], seq_);
+        store_be32(&l4[8], ack_);
+        l4[12] = 5 << 4;
+        l4[13] = tcp_flags_;
+        store_be16(&l4[14], 64240);  // window
+        break;
+      case kProtoUdp:
+        l4.resize(kUdpHdrLen);
+        store_be16(&l4[0], sport_);
+        store_be16(&l4[2], dport_);
+        store_be16(&l4[4], uint16_t(kUdpHdrLen + payload_.size()));
+        break;
+      case kProtoIcmp:
+      case kProtoIcmpv6:
+        l4.resize(kIcmpHdrLen);
+        l4[0] = icmp_type_;
+        l4[1] = icmp_code_;
+        store_be32(&l4[4], icmp_rest_);
+        break;
+      default:
+        break;
+    }
   }
   l4.insert(l4.end(), payload_.begin(), payload_.end());
 
-  // Transport checksum over the pseudo header (ICMPv4 has none).
+  // Transport checksum over the pseudo header (ICMPv4 has none); raw_l4 bytes stay as given.
   const uint32_t l4_len = uint32_t(l4.size());
-  if (l4_proto_ == kProtoTcp || (l4_proto_ == kProtoUdp && udp_csum_) ||
-      l4_proto_ == kProtoIcmpv6) {
-    const size_t off = l4_proto_ == kProtoTcp ? TcpView::kCheck
-                       : l4_proto_ == kProtoUdp ? UdpView::kCheck
-                                                : IcmpView::kCheck;
-    uint32_t sum = pseudo_header_sum(src_, dst_, l4_proto_, l4_len);
+  const bool pseudo =
+      proto == kProtoTcp || (proto == kProtoUdp && udp_csum_) || proto == kProtoIcmpv6;
+  if (!raw_l4_ && pseudo) {
+    const size_t off = proto == kProtoTcp   ? TcpView::kCheck
+                       : proto == kProtoUdp ? UdpView::kCheck
+                                            : IcmpView::kCheck;
+    uint32_t sum = pseudo_header_sum(src_, dst_, proto, l4_len);
     uint16_t c = uint16_t(~csum_fold(csum_partial(l4.data(), l4.size(), sum)));
-    if (l4_proto_ == kProtoUdp && c == 0) c = 0xffff;
+    if (proto == kProtoUdp && c == 0) c = 0xffff;
     store_be16(&l4[off], c);
-  } else if (l4_proto_ == kProtoIcmp) {
+  } else if (!raw_l4_ && proto == kProtoIcmp) {
     store_be16(&l4[IcmpView::kCheck], checksum(l4.data(), l4.size()));
   }
 
@@ -141,7 +150,7 @@ std::vector<uint8_t> PacketBuilder::build_ip() const {
     store_be16(&out[4], ip_id_);
     store_be16(&out[6], df_ ? 0x4000 : 0);
     out[8] = ttl_;
-    out[9] = l4_proto_;
+    out[9] = proto;
     std::memcpy(&out[12], src_.data(), 4);
     std::memcpy(&out[16], dst_.data(), 4);
     store_be16(&out[10], checksum(out.data(), kIpv4MinHdrLen));
@@ -152,14 +161,14 @@ std::vector<uint8_t> PacketBuilder::build_ip() const {
     out[0] = 0x60 | (tos_ >> 4);
     out[1] = uint8_t(tos_ << 4);
     store_be16(&out[4], uint16_t(ext_len + l4.size()));
-    out[6] = exts_.empty() ? l4_proto_ : exts_[0].type;
+    out[6] = exts_.empty() ? proto : exts_[0].type;
     out[7] = ttl_;
     std::memcpy(&out[8], src_.data(), 16);
     std::memcpy(&out[24], dst_.data(), 16);
     size_t off = kIpv6HdrLen;
     for (size_t i = 0; i < exts_.size(); ++i) {
       const auto& e = exts_[i];
-      out[off] = i + 1 < exts_.size() ? exts_[i + 1].type : l4_proto_;
+      out[off] = i + 1 < exts_.size() ? exts_[i + 1].type : proto;
       if (e.type == kProtoAh) {
         out[off + 1] = uint8_t(e.len / 4 - 2);
       } else if (e.type != kProtoFragment) {

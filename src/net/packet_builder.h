@@ -29,9 +29,11 @@ class PacketBuilder {
   PacketBuilder& tcp(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq = 1,
                      uint32_t ack = 0);
   PacketBuilder& udp(uint16_t sport, uint16_t dport);
-  // ICMP (v4) or ICMPv6, chosen by the IP family; `rest` is the 4 bytes after the checksum.
+  // ICMP (v4) or ICMPv6, chosen by the IP family at build(), so the call order does not matter;
+  // `rest` is the 4 bytes after the checksum.
   PacketBuilder& icmp(uint8_t type, uint8_t code, uint32_t rest = 0);
-  // Any other transport: the payload follows the IP header as is.
+  // Any transport, TCP/UDP/ICMP included: the payload follows the IP header as is, with no
+  // header or checksum added (for truncated and hand-made transport headers).
   PacketBuilder& raw_l4(uint8_t proto);
   PacketBuilder& payload(std::span<const uint8_t> bytes);
   PacketBuilder& payload(std::string_view text);
@@ -57,6 +59,7 @@ class PacketBuilder {
   bool df_ = true;
   std::vector<Ext> exts_;
   uint8_t l4_proto_ = kProtoUdp;
+  bool raw_l4_ = false;
   uint16_t sport_ = 0, dport_ = 0;
   uint8_t tcp_flags_ = 0;
   uint32_t seq_ = 0, ack_ = 0;

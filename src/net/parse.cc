@@ -1,5 +1,7 @@
 #include "net/parse.h"
 
+#include <cstring>
+
 #include "net/bytes.h"
 #include "net/checksum.h"
 #include "net/headers.h"
@@ -7,6 +9,25 @@
 namespace lvs::net {
 
 namespace {
+
+// The IPv4 header checksum verifies when the ones-complement sum of the header is 0xffff, a
+// value that reads the same in either byte order: so sum native 32-bit words (IHL is a count of
+// them) and fold, instead of the general 16-bit big-endian loop.
+inline bool ipv4_header_sum_ok(const uint8_t* p, size_t ihl) {
+  uint64_t acc = 0;
+  for (size_t i = 0; i + 4 <= ihl; i += 4) {
+    uint32_t w;
+    std::memcpy(&w, p + i, 4);
+    acc += w;
+  }
+  acc = (acc & 0xffffffff) + (acc >> 32);
+  acc = (acc & 0xffffffff) + (acc >> 32);
+  uint32_t a = uint32_t(acc);
+  a = (a & 0xffff) + (a >> 16);
+  a = (a & 0xffff) + (a >> 16);
+  return a == 0xffff;
+}
+
 
 constexpr unsigned kMaxIpv6ExtHeaders = 8;
 
@@ -100,7 +121,8 @@ void parse_ipv4(const uint8_t* buf, size_t len, bool quoted, ParsedPacket& out) 
     out.status = ParseStatus::kBadIpLength;
     return;
   }
-  if (!quoted && csum_fold(csum_partial(p, ihl, 0)) != 0) {
+  // A correct header, checksum field included, sums to 0xffff (one's complement zero).
+  if (!quoted && !ipv4_header_sum_ok(p, ihl)) {
     out.status = ParseStatus::kBadIpChecksum;
     return;
   }
@@ -185,6 +207,10 @@ void parse_ipv6(const uint8_t* buf, size_t len, bool quoted, ParsedPacket& out) 
 
 void parse_ip(const uint8_t* buf, size_t len, size_t l3_offset, Family family, bool quoted,
               ParsedPacket& out) {
+  if (len > 0xffff) {  // offsets are 16-bit, as in parse_packet
+    out.status = ParseStatus::kBadIpLength;
+    return;
+  }
   out.l3_offset = uint16_t(l3_offset);
   if (family == Family::kV4) {
     parse_ipv4(buf, len, quoted, out);

@@ -46,7 +46,9 @@ struct ParsedPacket {
 
   bool ok() const { return status == ParseStatus::kOk; }
   uint16_t l4_len() const { return uint16_t(l3_offset + l3_len - l4_offset); }
-  uint16_t l3_end() const { return uint16_t(l3_offset + l3_len); }
+  // Where the IP packet ends as its header states it. In quoted mode that may lie past the buffer
+  // and past 65535, hence 32 bits.
+  uint32_t l3_end() const { return uint32_t(l3_offset) + l3_len; }
   bool is_tcp() const { return l4_proto == 6; }
   bool is_udp() const { return l4_proto == 17; }
 };
@@ -57,7 +59,7 @@ ParsedPacket parse_packet(const uint8_t* frame, size_t len);
 // Parses an IP packet starting at `l3_offset` of `buf` (used for the frame and for the packet
 // quoted inside ICMP errors). With `quoted` set, the IP length may exceed the buffer (an ICMP
 // error quotes only the start of the offending packet) and only the first 8 transport bytes
-// (ports) are required.
+// (ports) are required. Buffers longer than 65535 bytes are refused as kBadIpLength.
 void parse_ip(const uint8_t* buf, size_t len, size_t l3_offset, Family family, bool quoted,
               ParsedPacket& out);
 
