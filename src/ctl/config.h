@@ -1,0 +1,105 @@
+// The configuration lvsd reads: the keepalived.conf dialect (global_defs, virtual_server,
+// real_server) plus lvs's own `director` block, parsed into a desired state, and that state as
+// engine operations. docs/CONFIG.md describes the grammar, its defaults and the error format.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/engine.h"
+#include "core/proto_states.h"
+#include "core/types.h"
+#include "net/addr.h"
+
+namespace lvs::ctl {
+
+// line and column are 1-based; column counts bytes. line 0: the file as a whole.
+struct SourceLoc {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+struct Diagnostic {
+  SourceLoc loc;
+  std::string message;
+  bool warning = false;
+  // "file:line:col: message", "file:line:col: warning: message"; "file: message" for line 0.
+  std::string to_string() const;
+};
+
+enum class IoBackend { kAfXdp, kAfPacket };
+enum class XdpMode { kAuto, kNative, kSkb };
+
+struct DirectorConf {
+  std::vector<std::string> interfaces;
+  IoBackend io = IoBackend::kAfXdp;
+  XdpMode xdp_mode = XdpMode::kAuto;
+  uint32_t workers = 0;  // 0: one per queue
+  uint32_t conn_capacity = 1u << 20;
+  bool expire_nodest_conn = false;
+};
+
+struct RealServerConf {
+  net::IpAddr addr;
+  // The port IPVS uses: the service's port for DR, and for NAT when the config omits it;
+  // 0 for fwmark services where the client's destination port is kept.
+  uint16_t port = 0;
+  int32_t weight = 1;
+  core::Fwd fwd = core::Fwd::kNat;  // the service's lb_kind unless the server sets lvs_method
+  uint32_t u_threshold = 0;         // 0: no limit
+  uint32_t l_threshold = 0;
+  SourceLoc loc;
+};
+
+struct VirtualServerConf {
+  core::ServiceKey key;
+  std::string scheduler = "wlc";  // keepalived's IPVS_DEF_SCHED
+  core::Fwd fwd = core::Fwd::kNat;
+  uint32_t delay_loop = 60;  // seconds; for health checks
+  std::vector<RealServerConf> real_servers;
+  SourceLoc loc;
+};
+
+struct Config {
+  std::string router_id;
+  core::Timeouts timeouts;
+  DirectorConf director;
+  std::vector<VirtualServerConf> services;
+};
+
+struct ParseResult {
+  std::optional<Config> config;         // set only when there is no error
+  std::vector<Diagnostic> diagnostics;  // errors and warnings, in the order found
+  bool ok() const { return config.has_value(); }
+};
+
+// Reads `path` and the files it includes (glob patterns, relative to the including file).
+ParseResult parse_config_file(const std::string& path);
+// Parses text named `name` in diagnostics; `include` is refused (there is no directory).
+ParseResult parse_config_text(std::string_view text, const std::string& name);
+
+// One engine control operation.
+struct Op {
+  enum class Kind { kAddService, kEditService, kDelService, kAddDest, kEditDest, kDelDest };
+  Kind kind;
+  core::ServiceSpec service;  // key only for kDelService and the dest kinds
+  core::DestSpec dest;        // unused for the service kinds
+  std::string to_string() const;
+};
+
+// The operations that turn the state `from` into `to`; diff(Config{}, c) sets c up from
+// nothing. Order: the services that go; then per service of `to`, in config order, its
+// addition (with its servers) or its scheduler edit, new servers and edited servers (weight,
+// method, thresholds); last the servers that go from services that stay. So during a reload a
+// service keeps the servers that stay, and gets its new ones before it loses its old ones.
+std::vector<Op> diff(const Config& from, const Config& to);
+
+// Applies `ops` in order; stops at the first failure and names the failing op. Call it as
+// ctl::apply: unqualified, argument-dependent lookup also finds std::apply, which wins.
+core::Status apply(core::Engine& engine, const std::vector<Op>& ops);
+
+}  // namespace lvs::ctl

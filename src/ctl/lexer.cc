@@ -1,0 +1,109 @@
+#include "ctl/lexer.h"
+
+namespace lvs::ctl {
+
+namespace {
+
+// keepalived's WHITE_SPACE minus the newline, which ends a statement.
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == '\r'; }
+
+// The rest of an include line, as keepalived takes it: blanks and comments stripped, one
+// word even with braces or blanks inside; "..." quotes it. Returns where the line ends.
+template <typename Push>
+size_t include_pattern(std::string_view text, size_t i, Push& push) {
+  while (i < text.size() && is_blank(text[i])) ++i;
+  if (i < text.size() && text[i] == '"') return i;  // the quoted word lexes as usual
+  const size_t start = i;
+  while (i < text.size() && text[i] != '\n' && text[i] != '#' && text[i] != '!' &&
+         text[i] != '\0') {
+    ++i;
+  }
+  size_t end = i;
+  while (end > start && is_blank(text[end - 1])) --end;
+  if (end > start)
+    push(Token::Kind::kWord, std::string(text.substr(start, end - start)), start, false);
+  return i;
+}
+
+bool ends_word(char c) {
+  return is_blank(c) || c == '\n' || c == '{' || c == '}' || c == '"' || c == '#' || c == '!';
+}
+
+}  // namespace
+
+bool is_include_keyword(std::string_view w) {
+  return w == "include" || (w.size() == 8 && w.substr(0, 7) == "include" &&
+                            std::string_view("rmwba").find(w[7]) != std::string_view::npos);
+}
+
+SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>& out,
+              std::vector<Diagnostic>& diags) {
+  int line = 1;
+  size_t line_begin = 0;
+  bool line_start = true;  // no token yet on this line, or the last one was a brace
+  size_t i = 0;
+  const auto loc_at = [&](size_t pos) { return SourceLoc{file, line, int(pos - line_begin) + 1}; };
+  const auto push = [&](Token::Kind kind, std::string word, size_t pos, bool quoted) {
+    Token t;
+    t.kind = kind;
+    t.text = std::move(word);
+    t.loc = loc_at(pos);
+    t.quoted = quoted;
+    t.stmt_start = line_start;
+    line_start = kind != Token::Kind::kWord;
+    out.push_back(std::move(t));
+  };
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      line_begin = ++i;
+      line_start = true;
+    } else if (is_blank(c)) {
+      ++i;
+    } else if (c == '#' || c == '!') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (c == '{' || c == '}') {
+      push(c == '{' ? Token::Kind::kOpen : Token::Kind::kClose, std::string(1, c), i, false);
+      ++i;
+    } else if (c == '\0') {
+      diags.push_back({loc_at(i), "unexpected NUL character"});
+      ++i;
+    } else if (c == '"') {
+      const size_t end = text.find_first_of("\"\n", i + 1);
+      if (end == std::string_view::npos || text[end] == '\n') {
+        diags.push_back({loc_at(i), "missing terminating '\"'"});
+        i = end == std::string_view::npos ? text.size() : end;
+        continue;
+      }
+      push(Token::Kind::kWord, std::string(text.substr(i + 1, end - i - 1)), i, true);
+      i = end + 1;
+    } else {
+      const size_t start = i;
+      std::string word;
+      while (i < text.size() && !ends_word(text[i]) && text[i] != '\0') {
+        // keepalived lets \# and \! stand for the characters themselves.
+        if (text[i] == '\\' && i + 1 < text.size() && (text[i + 1] == '#' || text[i + 1] == '!')) {
+          ++i;
+        }
+        word += text[i++];
+      }
+      const bool include = line_start && is_include_keyword(word);
+      push(Token::Kind::kWord, std::move(word), start, false);
+      if (include) i = include_pattern(text, i, push);
+    }
+  }
+  // End of file: just after the last character, not counting a final newline.
+  if (i > 0 && text[i - 1] == '\n') {
+    const size_t nl = i - 1;
+    size_t begin = 0;
+    if (nl > 0) {
+      const size_t prev = text.rfind('\n', nl - 1);
+      if (prev != std::string_view::npos) begin = prev + 1;
+    }
+    return SourceLoc{file, line - 1, int(nl - begin) + 1};
+  }
+  return loc_at(i);
+}
+
+}  // namespace lvs::ctl

@@ -1,0 +1,369 @@
+// virtual_server and real_server blocks, with keepalived's defaults and its checks
+// (keepalived/check/check_parser.c, check_data.c validate_check_config()).
+#include <fmt/format.h>
+#include <netinet/in.h>
+
+#include <array>
+#include <limits>
+#include <map>
+#include <utility>
+
+#include "ctl/keywords.h"
+#include "ctl/parser_impl.h"
+#include "sched/registry.h"
+
+namespace lvs::ctl {
+
+namespace {
+
+using namespace std::string_view_literals;
+
+constexpr std::array kVsKeywords = {"delay_loop"sv,  "lb_algo"sv,   "lvs_sched"sv, "lb_kind"sv,
+                                    "lvs_method"sv,  "protocol"sv,  "ip_family"sv, "weight"sv,
+                                    "real_server"sv, "smtp_alert"sv};
+constexpr std::array kRsKeywords = {"weight"sv, "lvs_method"sv, "uthreshold"sv, "lthreshold"sv,
+                                    "smtp_alert"sv};
+
+// keepalived's IPVS_WEIGHT_LIMIT.
+constexpr uint64_t kMaxWeight = std::numeric_limits<int32_t>::max();
+
+const char* family_name(net::Family f) { return f == net::Family::kV6 ? "IPv6" : "IPv4"; }
+
+// keepalived reads delay_loop as a timer: seconds with an optional fraction. lvsd keeps whole
+// seconds, rounding a fraction up so a check never runs more often than asked.
+std::optional<uint32_t> whole_seconds(std::string_view s) {
+  const size_t dot = s.find('.');
+  const std::string_view whole = s.substr(0, dot);
+  const std::string_view frac = dot == std::string_view::npos ? ""sv : s.substr(dot + 1);
+  if (whole.empty() || whole.size() > 10 || (dot != std::string_view::npos && frac.empty())) {
+    return std::nullopt;
+  }
+  if (whole.find_first_not_of("0123456789") != std::string_view::npos ||
+      frac.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  uint64_t v = 0;
+  for (char c : whole) v = v * 10 + uint64_t(c - '0');
+  if (frac.find_first_not_of('0') != std::string_view::npos) ++v;
+  if (v == 0 || v > std::numeric_limits<uint32_t>::max()) return std::nullopt;
+  return uint32_t(v);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto lo = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    if (lo(a[i]) != lo(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void Parser::virtual_server(const Stmt& s) {
+  VsDraft vs;
+  vs.conf.loc = s.kw->loc;
+  vs.errors_before = errors_;
+  const auto& a = s.args;
+  if (a.empty()) {
+    error(s.kw->loc, "'virtual_server' needs an address and a port, or fwmark N");
+    vs.ok = false;
+  } else if (a[0]->text == "group") {
+    refuse(s, "virtual_server group");
+    return;
+  } else if (a[0]->text == "fwmark") {
+    vs.fwmark = true;
+    if (a.size() < 2) {
+      error(a[0]->loc, "'virtual_server fwmark' needs a mark");
+      vs.ok = false;
+    } else if (const auto mark = number(*a[1], "fwmark", 1, UINT32_MAX)) {
+      vs.conf.key.fwmark = uint32_t(*mark);
+    } else {
+      vs.ok = false;
+    }
+    if (a.size() > 2) {
+      error(a[2]->loc,
+            fmt::format("unexpected '{}': 'virtual_server fwmark' takes one mark", a[2]->text));
+      vs.ok = false;
+    }
+  } else {
+    const auto addr = address(*a[0]);
+    vs.ok = addr.has_value();
+    if (addr) vs.conf.key.addr = *addr;
+    if (a.size() < 2) {
+      // keepalived allows no port only for persistent services, which lvsd lacks yet.
+      error(a[0]->loc, fmt::format("'virtual_server {}' needs a port", a[0]->text));
+      vs.ok = false;
+    } else if (const auto p = number(*a[1], "port", 1, 65535)) {
+      vs.conf.key.port = uint16_t(*p);
+    } else {
+      vs.ok = false;
+    }
+    if (a.size() > 2) {
+      error(a[2]->loc, fmt::format("unexpected '{}': 'virtual_server' takes an address and a port",
+                                   a[2]->text));
+      vs.ok = false;
+    }
+  }
+  if (!need_block(s)) return;
+  body(s.open != nullptr ? *s.open : *s.kw, "virtual_server",
+       [&](const Stmt& st) { vs_stmt(vs, st); });
+  finish_vs(vs);
+}
+
+void Parser::vs_stmt(VsDraft& vs, const Stmt& s) {
+  const std::string& w = s.word();
+  if (w == "real_server") {
+    real_server(vs, s);
+    return;
+  }
+  if (w == "smtp_alert") {
+    unused(s);
+    return;
+  }
+  if (!contains(kVsKeywords, w)) {
+    if (contains(keepalived_vs_keywords(), w)) {
+      refuse(s, w);
+    } else {
+      const std::array<std::span<const std::string_view>, 2> known = {kVsKeywords,
+                                                                      keepalived_vs_keywords()};
+      unknown(s, "virtual_server", known);
+    }
+    return;
+  }
+  if (w == "protocol") vs.proto_tok = s.kw;  // even if its value is wrong: no default then
+  if (!no_block(s)) return;
+  if (w == "lb_kind" || w == "lvs_method") {
+    if (const auto f = forwarding(s)) vs.fwd = *f;
+    return;
+  }
+  if (!args_between(s, 1, 1, "a value")) return;
+  const Token& v = *s.args[0];
+  if (w == "delay_loop") {
+    if (const auto secs = whole_seconds(v.text)) {
+      vs.conf.delay_loop = *secs;
+    } else {
+      error(v.loc, fmt::format("invalid delay_loop '{}' (expected seconds, more than 0)", v.text));
+    }
+  } else if (w == "lb_algo" || w == "lvs_sched") {
+    if (sched::find_scheduler(v.text) != nullptr) {
+      vs.conf.scheduler = v.text;
+    } else if (contains(keepalived_schedulers(), v.text)) {
+      error(v.loc, fmt::format("scheduler '{}' is not supported by lvsd yet (available: {})",
+                               v.text, sched::scheduler_names()));
+    } else {
+      error(v.loc, fmt::format("unknown scheduler '{}' (available: {})", v.text,
+                               sched::scheduler_names()));
+    }
+  } else if (w == "protocol") {
+    if (iequals(v.text, "TCP")) {
+      vs.proto = IPPROTO_TCP;
+    } else if (iequals(v.text, "UDP")) {
+      vs.proto = IPPROTO_UDP;
+    } else if (iequals(v.text, "SCTP")) {
+      error(v.loc, "\"protocol SCTP\" is not supported by lvsd yet");
+    } else {
+      error(v.loc, fmt::format("unknown protocol '{}' (expected TCP or UDP)", v.text));
+    }
+  } else if (w == "ip_family") {
+    vs.family_tok = s.kw;
+    if (v.text == "inet") {
+      vs.family = net::Family::kV4;
+    } else if (v.text == "inet6") {
+      vs.family = net::Family::kV6;
+    } else {
+      error(v.loc, fmt::format("unknown ip_family '{}' (expected inet or inet6)", v.text));
+    }
+  } else if (w == "weight") {
+    // The default weight of the service's real servers (keepalived's vs_weight_handler).
+    if (const auto n = number(v, "weight", 1, kMaxWeight)) vs.default_weight = int32_t(*n);
+  }
+}
+
+std::optional<core::Fwd> Parser::forwarding(const Stmt& s) {
+  if (!args_between(s, 1, std::numeric_limits<size_t>::max(), "NAT, DR or TUN")) {
+    return std::nullopt;
+  }
+  const Token& m = *s.args[0];
+  std::optional<core::Fwd> f;
+  if (iequals(m.text, "NAT")) {
+    f = core::Fwd::kNat;
+  } else if (iequals(m.text, "DR")) {
+    f = core::Fwd::kDr;
+  } else if (iequals(m.text, "TUN")) {
+    error(m.loc, fmt::format("\"{} TUN\" is not supported by lvsd yet", s.word()));
+    return std::nullopt;
+  } else {
+    error(m.loc, fmt::format("unknown forwarding method '{}' (expected NAT, DR or TUN)", m.text));
+    return std::nullopt;
+  }
+  if (s.args.size() > 1) {
+    error(s.args[1]->loc, fmt::format("unexpected '{}': '{} {}' takes no options", s.args[1]->text,
+                                      s.word(), m.text));
+    return std::nullopt;
+  }
+  return f;
+}
+
+void Parser::real_server(VsDraft& vs, const Stmt& s) {
+  RsDraft rs;
+  rs.conf.loc = s.kw->loc;
+  if (args_between(s, 1, 2, "an address and optionally a port")) {
+    const auto addr = address(*s.args[0]);
+    const auto p = port(s.args.size() > 1 ? s.args[1] : nullptr);
+    if (addr && p) {
+      rs.conf.addr = *addr;
+      rs.conf.port = *p;
+      if (*p != 0) rs.port_tok = s.args[1];
+    } else {
+      rs.ok = false;
+    }
+  } else {
+    rs.ok = false;
+  }
+  if (!need_block(s)) return;
+  body(s.open != nullptr ? *s.open : *s.kw, "real_server",
+       [&](const Stmt& st) { rs_stmt(rs, st); });
+  vs.rs.push_back(std::move(rs));
+}
+
+void Parser::rs_stmt(RsDraft& rs, const Stmt& s) {
+  const std::string& w = s.word();
+  if (w == "smtp_alert") {
+    unused(s);
+    return;
+  }
+  if (!contains(kRsKeywords, w)) {
+    if (contains(keepalived_rs_keywords(), w)) {
+      refuse(s, w);
+    } else {
+      const std::array<std::span<const std::string_view>, 2> known = {kRsKeywords,
+                                                                      keepalived_rs_keywords()};
+      unknown(s, "real_server", known);
+    }
+    return;
+  }
+  if (!no_block(s)) return;
+  if (w == "lvs_method") {
+    if (const auto f = forwarding(s)) rs.fwd = *f;
+    return;
+  }
+  if (!args_between(s, 1, 1, "a number")) return;
+  const Token& v = *s.args[0];
+  if (w == "weight") {
+    if (const auto n = number(v, "weight", 0, kMaxWeight)) rs.weight = int32_t(*n);
+  } else if (w == "uthreshold") {
+    if (const auto n = number(v, "uthreshold", 0, UINT32_MAX)) rs.conf.u_threshold = uint32_t(*n);
+  } else if (w == "lthreshold") {
+    if (const auto n = number(v, "lthreshold", 0, UINT32_MAX)) rs.conf.l_threshold = uint32_t(*n);
+  }
+}
+
+void Parser::finish_vs(VsDraft& vs) {
+  if (!vs.ok) return;
+  // After an error in the block, defaults are guesses about a broken text: no warnings on them.
+  const bool broken = errors_ != vs.errors_before;
+  core::ServiceKey& key = vs.conf.key;
+  net::Family family = key.addr.family;
+  if (vs.fwmark) {
+    if (vs.proto_tok != nullptr) {
+      warn(vs.proto_tok->loc, "protocol is ignored for fwmark services");
+    }
+    // The family of a fwmark service: ip_family, else its real servers'.
+    family = vs.family.value_or(net::Family::kNone);
+    for (const RsDraft& rs : vs.rs) {
+      if (family == net::Family::kNone && rs.ok) family = rs.conf.addr.family;
+    }
+    if (family == net::Family::kNone) family = net::Family::kV4;  // keepalived's fallback
+    key = core::ServiceKey::fwmark_key(family, key.fwmark);
+  } else {
+    if (vs.proto) {
+      key.proto = *vs.proto;
+    } else if (vs.proto_tok == nullptr) {
+      // keepalived: "no protocol set - defaulting to UDP" (IPVS's own default).
+      if (!broken) warn(vs.conf.loc, "no protocol given; using UDP, as keepalived does");
+      key.proto = IPPROTO_UDP;
+    }
+    if (vs.family && *vs.family != family) {
+      error(vs.family_tok->loc,
+            fmt::format("ip_family {} does not match the virtual_server address {}",
+                        *vs.family == net::Family::kV6 ? "inet6" : "inet", key.addr.to_string()));
+    }
+  }
+  vs.conf.fwd = vs.fwd.value_or(core::Fwd::kNat);
+  for (RsDraft& rs : vs.rs) {
+    if (rs.ok) finish_rs(vs, rs, family);
+  }
+  // IPVS tells real servers apart by address and port; DR servers all carry the service's port.
+  std::map<std::pair<net::IpAddr, uint16_t>, const RealServerConf*> seen;
+  for (RsDraft& rs : vs.rs) {
+    if (!rs.ok) continue;
+    const RealServerConf& c = rs.conf;
+    const auto [it, fresh] = seen.emplace(std::pair(c.addr, c.port), &c);
+    if (!fresh) {
+      error(c.loc, fmt::format("duplicate real_server {} in virtual_server {} (first at {})",
+                               endpoint(c.addr, c.port), key.to_string(), where(it->second->loc)));
+      rs.ok = false;
+    }
+  }
+  const auto [first, fresh] = vs_keys_.emplace(service_id(key), vs.conf.loc);
+  if (!fresh) {
+    error(vs.conf.loc, fmt::format("duplicate virtual_server {} (first at {})", key.to_string(),
+                                   where(first->second)));
+    return;
+  }
+  if (vs.rs.empty()) {
+    if (!broken) {
+      warn(vs.conf.loc,
+           fmt::format("virtual_server {} has no real_server; ignored, as keepalived does",
+                       key.to_string()));
+    }
+    return;
+  }
+  for (RsDraft& rs : vs.rs) {
+    if (rs.ok) vs.conf.real_servers.push_back(std::move(rs.conf));
+  }
+  cfg_.services.push_back(std::move(vs.conf));
+}
+
+void Parser::finish_rs(VsDraft& vs, RsDraft& rs, net::Family family) {
+  RealServerConf& c = rs.conf;
+  const core::ServiceKey& key = vs.conf.key;
+  if (c.addr.family != family) {
+    std::string why =
+        !vs.fwmark  ? fmt::format("the virtual_server is {}", family_name(family))
+        : vs.family ? fmt::format("ip_family is {}", family == net::Family::kV6 ? "inet6" : "inet")
+                    : fmt::format("the first real_server is {}", family_name(family));
+    error(c.loc, fmt::format("real_server {} is {} but {}", c.addr.to_string(),
+                             family_name(c.addr.family), why));
+    rs.ok = false;
+    return;
+  }
+  c.fwd = rs.fwd.value_or(vs.conf.fwd);
+  c.weight = rs.weight.value_or(vs.default_weight);
+  if (c.fwd == core::Fwd::kNat) {
+    // An omitted port is the service's; fwmark services keep the client's (port 0).
+    if (!vs.fwmark && c.port == 0) c.port = key.port;
+    return;
+  }
+  // DR rewrites no port: IPVS uses the service's (check_data.c resets it the same way).
+  if (vs.fwmark) {
+    if (c.port != 0) {
+      warn(rs.port_tok->loc,
+           fmt::format("port {} is ignored: DR real servers of fwmark services keep the client's "
+                       "port",
+                       c.port));
+    }
+    c.port = 0;
+    return;
+  }
+  if (c.port != 0 && c.port != key.port) {
+    warn(rs.port_tok->loc,
+         fmt::format("real_server port {} differs from the virtual_server port {}: DR uses the "
+                     "service port",
+                     c.port, key.port));
+  }
+  c.port = key.port;
+}
+
+}  // namespace lvs::ctl

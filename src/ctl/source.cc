@@ -1,0 +1,184 @@
+#include "ctl/source.h"
+
+#include <fmt/format.h>
+#include <glob.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <span>
+
+namespace lvs::ctl {
+
+namespace {
+
+constexpr size_t kMaxIncludeDepth = 16;
+
+// keepalived's include variants. Plain `include` only logs what it cannot read (kept for
+// backward compatibility); the others add checks: r readable, m and b files missing, w a
+// wildcard matching nothing, a all of them.
+struct IncludeKind {
+  std::string_view word;
+  bool must_read;
+  bool must_match;
+};
+constexpr IncludeKind kIncludeKinds[] = {
+    {"include", false, false}, {"includer", true, false}, {"includem", true, false},
+    {"includeb", true, false}, {"includew", true, true},  {"includea", true, true},
+};
+
+const IncludeKind* include_kind(const Token& t) {
+  if (!t.stmt_start) return nullptr;
+  for (const auto& k : kIncludeKinds) {
+    if (t.is_keyword(k.word)) return &k;  // the words is_include_keyword() knows
+  }
+  return nullptr;
+}
+
+class Reader {
+ public:
+  Reader(std::vector<Diagnostic>& diags, bool allow_include)
+      : diags_(diags), allow_include_(allow_include) {}
+
+  // Lexes `text` into out_, following its includes; returns where the text ends.
+  SourceLoc add_text(std::string_view text, const std::string& name, const std::string& dir) {
+    std::vector<Token> lexed;
+    const SourceLoc end = lex(text, name, lexed, diags_);
+    for (size_t i = 0; i < lexed.size(); ++i) {
+      const IncludeKind* kind = include_kind(lexed[i]);
+      if (kind == nullptr) {
+        out_.push_back(std::move(lexed[i]));
+        continue;
+      }
+      size_t j = i + 1;
+      while (j < lexed.size() && lexed[j].is_word() && !lexed[j].stmt_start) ++j;
+      include(lexed[i], *kind, std::span(lexed).subspan(i + 1, j - i - 1), dir);
+      i = j - 1;
+    }
+    return end;
+  }
+
+  // Reads one file; `at` is where it was asked for (the include pattern, or the file itself).
+  // Returns where the file ends, or nullopt when it could not be read.
+  std::optional<SourceLoc> add_file(const std::string& path, const SourceLoc& at, bool must_read) {
+    namespace fs = std::filesystem;
+    if (open_.size() >= kMaxIncludeDepth) {
+      report(at, fmt::format("includes nested deeper than {}", kMaxIncludeDepth), false);
+      return std::nullopt;
+    }
+    std::error_code ec;
+    const fs::path canon = fs::weakly_canonical(path, ec);
+    const std::string key = ec ? path : canon.string();
+    if (std::find(open_.begin(), open_.end(), key) != open_.end()) {
+      report(at, fmt::format("include cycle: '{}' is already being read", path), false);
+      return std::nullopt;
+    }
+    if (fs::is_directory(path, ec)) {
+      report(at, fmt::format("cannot read '{}': it is a directory", path), !must_read);
+      return std::nullopt;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      report(at, fmt::format("cannot read '{}': {}", path, std::strerror(errno)), !must_read);
+      return std::nullopt;
+    }
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    open_.push_back(key);
+    SourceLoc end = add_text(text, path, fs::path(path).parent_path().string());
+    open_.pop_back();
+    return end;
+  }
+
+  std::vector<Token>& tokens() { return out_; }
+
+ private:
+  void include(const Token& kw, const IncludeKind& kind, std::span<const Token> args,
+               const std::string& dir) {
+    if (!allow_include_) {
+      report(kw.loc, fmt::format("'{}' needs a configuration file: text has no directory", kw.text),
+             false);
+      return;
+    }
+    if (args.empty()) {
+      report(kw.loc, fmt::format("'{}' needs a file name or glob pattern", kw.text), false);
+      return;
+    }
+    if (args.size() > 1) {
+      report(args[1].loc,
+             fmt::format("unexpected '{}': '{}' takes one file name or glob pattern", args[1].text,
+                         kw.text),
+             false);
+      return;
+    }
+    const Token& arg = args[0];
+    std::string pattern = arg.text;
+    if (pattern.empty()) {
+      report(arg.loc, fmt::format("'{}' needs a file name", kw.text), false);
+      return;
+    }
+    // Relative names are relative to the including file, as keepalived resolves them.
+    if (pattern.front() != '/' && !dir.empty()) pattern = dir + "/" + pattern;
+    if (pattern.find_first_of("*?[{") == std::string::npos) {
+      add_file(pattern, arg.loc, kind.must_read);
+      return;
+    }
+    glob_t g{};
+    const int rc = glob(pattern.c_str(), GLOB_BRACE, nullptr, &g);
+    if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0)) {
+      report(arg.loc, fmt::format("include pattern '{}' matched no file", pattern),
+             !kind.must_match);
+    } else if (rc != 0) {
+      report(arg.loc, fmt::format("cannot expand include pattern '{}'", pattern), false);
+    } else {
+      for (size_t i = 0; i < g.gl_pathc; ++i) {
+        // Directories a wildcard happens to match are not configuration files.
+        std::error_code ec;
+        if (std::filesystem::is_directory(g.gl_pathv[i], ec)) continue;
+        add_file(g.gl_pathv[i], arg.loc, kind.must_read);
+      }
+    }
+    globfree(&g);
+  }
+
+  void report(const SourceLoc& loc, std::string msg, bool warning) {
+    diags_.push_back(Diagnostic{loc, std::move(msg), warning});
+  }
+
+  std::vector<Diagnostic>& diags_;
+  bool allow_include_;
+  std::vector<Token> out_;
+  std::vector<std::string> open_;  // files being read, outermost first
+};
+
+Token eof_at(SourceLoc loc) {
+  Token t;
+  t.kind = Token::Kind::kEof;
+  t.loc = std::move(loc);
+  t.stmt_start = true;
+  return t;
+}
+
+}  // namespace
+
+std::vector<Token> tokens_of_file(const std::string& path, std::vector<Diagnostic>& diags) {
+  Reader r(diags, true);
+  const std::optional<SourceLoc> end = r.add_file(path, SourceLoc{path, 0, 0}, true);
+  auto out = std::move(r.tokens());
+  out.push_back(eof_at(end.value_or(SourceLoc{path, 0, 0})));
+  return out;
+}
+
+std::vector<Token> tokens_of_text(std::string_view text, const std::string& name,
+                                  std::vector<Diagnostic>& diags) {
+  Reader r(diags, false);
+  SourceLoc end = r.add_text(text, name, "");
+  auto out = std::move(r.tokens());
+  out.push_back(eof_at(std::move(end)));
+  return out;
+}
+
+}  // namespace lvs::ctl

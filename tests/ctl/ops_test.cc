@@ -1,0 +1,247 @@
+// diff() between desired states, and apply() onto a real engine.
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "core/engine.h"
+#include "ctl/config.h"
+#include "test_util.h"
+
+namespace lvs::ctl {
+namespace {
+
+using test::ip;
+using test::parse_clean;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+std::vector<std::string> show(const std::vector<Op>& ops) {
+  std::vector<std::string> out;
+  for (const auto& op : ops) out.push_back(op.to_string());
+  return out;
+}
+
+// A service at 198.18.0.<n>:80/TCP with the given body (scheduler, method, servers).
+std::string vs(int n, const std::string& body) {
+  return "virtual_server 198.18.0." + std::to_string(n) + " 80 {\n  protocol TCP\n" + body + "}\n";
+}
+std::string rs(int n, int weight = 1, const std::string& extra = "") {
+  return "  real_server 198.18.1." + std::to_string(n) + " 80 {\n    weight " +
+         std::to_string(weight) + "\n" + extra + "  }\n";
+}
+
+const std::string kBase = vs(1, "  lb_algo rr\n" + rs(1) + rs(2, 2));
+
+TEST(Diff, FromNothingIsTheFullSetUpInConfigOrder) {
+  const Config c =
+      parse_clean(kBase + vs(2, rs(3)) +
+                  "virtual_server fwmark 7 {\n lb_kind DR\n"
+                  " real_server 2001:db8::1 {\n  uthreshold 10\n  lthreshold 5\n }\n}\n");
+  EXPECT_THAT(
+      show(diff(Config{}, c)),
+      ElementsAre("add service TCP 198.18.0.1:80 (rr)",
+                  "add real server 198.18.1.1:80 to TCP 198.18.0.1:80 (Masq, weight 1)",
+                  "add real server 198.18.1.2:80 to TCP 198.18.0.1:80 (Masq, weight 2)",
+                  "add service TCP 198.18.0.2:80 (wlc)",
+                  "add real server 198.18.1.3:80 to TCP 198.18.0.2:80 (Masq, weight 1)",
+                  "add service FWM 7 IPv6 (wlc)",
+                  "add real server 2001:db8::1 to FWM 7 IPv6 (Route, weight 1, uthreshold 10, "
+                  "lthreshold 5)"));
+}
+
+TEST(Diff, IdentityIsNoOp) {
+  const Config c = parse_clean(kBase + vs(2, rs(3)));
+  EXPECT_THAT(diff(c, c), IsEmpty());
+  EXPECT_THAT(diff(Config{}, Config{}), IsEmpty());
+}
+
+TEST(Diff, ToNothingDeletesServicesOnly) {
+  const Config c = parse_clean(kBase + vs(2, rs(3)));
+  EXPECT_THAT(show(diff(c, Config{})),
+              ElementsAre("delete service TCP 198.18.0.1:80", "delete service TCP 198.18.0.2:80"));
+}
+
+struct DiffCase {
+  const char* name;
+  std::string to;
+  std::vector<std::string> ops;
+};
+
+class DiffTable : public ::testing::TestWithParam<DiffCase> {};
+
+TEST_P(DiffTable, FromBase) {
+  const Config from = parse_clean(kBase);
+  const Config to = parse_clean(GetParam().to);
+  EXPECT_THAT(show(diff(from, to)), ::testing::ElementsAreArray(GetParam().ops));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Ops, DiffTable,
+    ::testing::Values(
+        DiffCase{"AddServer",
+                 vs(1, "  lb_algo rr\n" + rs(1) + rs(2, 2) + rs(3)),
+                 {"add real server 198.18.1.3:80 to TCP 198.18.0.1:80 (Masq, weight 1)"}},
+        DiffCase{"RemoveServer",
+                 vs(1, "  lb_algo rr\n" + rs(2, 2)),
+                 {"delete real server 198.18.1.1:80 from TCP 198.18.0.1:80"}},
+        DiffCase{"Reweight",
+                 vs(1, "  lb_algo rr\n" + rs(1, 5) + rs(2, 2)),
+                 {"edit real server 198.18.1.1:80 of TCP 198.18.0.1:80 (Masq, weight 5)"}},
+        DiffCase{"Thresholds",
+                 vs(1, "  lb_algo rr\n" + rs(1, 1, "    uthreshold 9\n") + rs(2, 2)),
+                 {"edit real server 198.18.1.1:80 of TCP 198.18.0.1:80 (Masq, weight 1, "
+                  "uthreshold 9)"}},
+        DiffCase{"ChangeScheduler",
+                 vs(1, "  lb_algo wlc\n" + rs(1) + rs(2, 2)),
+                 {"edit service TCP 198.18.0.1:80 (wlc)"}},
+        // Same port: the server stays and changes method.
+        DiffCase{"ChangeMethod",
+                 vs(1, "  lb_algo rr\n  lb_kind DR\n" + rs(1) + rs(2, 2)),
+                 {"edit real server 198.18.1.1:80 of TCP 198.18.0.1:80 (Route, weight 1)",
+                  "edit real server 198.18.1.2:80 of TCP 198.18.0.1:80 (Route, weight 2)"}},
+        // Replacing every server: the new ones come in before the old ones go.
+        DiffCase{"ReplaceAllServers",
+                 vs(1, "  lb_algo rr\n" + rs(3) + rs(4)),
+                 {"add real server 198.18.1.3:80 to TCP 198.18.0.1:80 (Masq, weight 1)",
+                  "add real server 198.18.1.4:80 to TCP 198.18.0.1:80 (Masq, weight 1)",
+                  "delete real server 198.18.1.1:80 from TCP 198.18.0.1:80",
+                  "delete real server 198.18.1.2:80 from TCP 198.18.0.1:80"}},
+        DiffCase{"AddService",
+                 kBase + vs(2, rs(1)),
+                 {"add service TCP 198.18.0.2:80 (wlc)",
+                  "add real server 198.18.1.1:80 to TCP 198.18.0.2:80 (Masq, weight 1)"}},
+        // A service's key changes: the old one goes first.
+        DiffCase{"MoveService",
+                 vs(2, "  lb_algo rr\n" + rs(1) + rs(2, 2)),
+                 {"delete service TCP 198.18.0.1:80", "add service TCP 198.18.0.2:80 (rr)",
+                  "add real server 198.18.1.1:80 to TCP 198.18.0.2:80 (Masq, weight 1)",
+                  "add real server 198.18.1.2:80 to TCP 198.18.0.2:80 (Masq, weight 2)"}},
+        DiffCase{"Everything",
+                 vs(1, "  lb_algo wrr\n" + rs(2, 3) + rs(5)) + vs(3, rs(1)),
+                 {"edit service TCP 198.18.0.1:80 (wrr)",
+                  "edit real server 198.18.1.2:80 of TCP 198.18.0.1:80 (Masq, weight 3)",
+                  "add real server 198.18.1.5:80 to TCP 198.18.0.1:80 (Masq, weight 1)",
+                  "add service TCP 198.18.0.3:80 (wlc)",
+                  "add real server 198.18.1.1:80 to TCP 198.18.0.3:80 (Masq, weight 1)",
+                  "delete real server 198.18.1.1:80 from TCP 198.18.0.1:80"}}),
+    [](const auto& i) { return std::string(i.param.name); });
+
+TEST(Diff, NatToDrWithAnotherPortIsANewServer) {
+  const Config from = parse_clean(vs(1, "  real_server 198.18.1.1 8080 {\n  }\n"));
+  const Config to = parse_clean(vs(1, "  lb_kind DR\n  real_server 198.18.1.1 {\n  }\n"));
+  EXPECT_THAT(show(diff(from, to)),
+              ElementsAre("add real server 198.18.1.1:80 to TCP 198.18.0.1:80 (Route, weight 1)",
+                          "delete real server 198.18.1.1:8080 from TCP 198.18.0.1:80"));
+}
+
+TEST(Op, ToStringOfEveryKind) {
+  Op op{Op::Kind::kDelService, {}, {}};
+  op.service.key.proto = IPPROTO_UDP;
+  op.service.key.addr = ip("2001:db8::10");
+  op.service.key.port = 53;
+  EXPECT_EQ(op.to_string(), "delete service UDP [2001:db8::10]:53");
+  op.kind = Op::Kind::kEditService;
+  op.service.scheduler = "rr";
+  EXPECT_EQ(op.to_string(), "edit service UDP [2001:db8::10]:53 (rr)");
+  op.kind = Op::Kind::kDelDest;
+  op.dest.addr = ip("2001:db8::1");
+  op.dest.port = 5353;
+  EXPECT_EQ(op.to_string(), "delete real server [2001:db8::1]:5353 from UDP [2001:db8::10]:53");
+}
+
+// ---------------------------------------------------------------------------------------------
+// apply()
+
+using DestRow = std::tuple<std::string, uint16_t, core::Fwd, int32_t>;
+
+core::Engine make_engine() {
+  core::EngineConfig ec;
+  ec.conn_capacity = 64;
+  return core::Engine(ec);
+}
+
+// The engine's state, sorted: (service, scheduler, its servers sorted).
+std::vector<std::tuple<std::string, std::string, std::vector<DestRow>>> state(
+    const core::Engine& e) {
+  std::vector<std::tuple<std::string, std::string, std::vector<DestRow>>> out;
+  for (const auto& s : e.snapshot()) {
+    std::vector<DestRow> dests;
+    for (const auto& d : s.dests) dests.emplace_back(d.addr.to_string(), d.port, d.fwd, d.weight);
+    std::sort(dests.begin(), dests.end());
+    out.emplace_back(s.key.to_string(), s.sched_name, std::move(dests));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(Apply, SetUpMatchesTheConfig) {
+  const Config c = parse_clean(kBase +
+                               "virtual_server 198.18.0.2 53 {\n protocol UDP\n lb_kind DR\n"
+                               " real_server 198.18.1.7 5353 {\n  lvs_method NAT\n }\n"
+                               " real_server 198.18.1.8 {\n  weight 0\n }\n}\n");
+  auto engine = make_engine();
+  ASSERT_TRUE(ctl::apply(engine, diff(Config{}, c)).ok());
+  using R = DestRow;
+  EXPECT_THAT(state(engine),
+              ElementsAre(std::make_tuple("TCP 198.18.0.1:80", "rr",
+                                          std::vector<R>{R{"198.18.1.1", 80, core::Fwd::kNat, 1},
+                                                         R{"198.18.1.2", 80, core::Fwd::kNat, 2}}),
+                          std::make_tuple("UDP 198.18.0.2:53", "wlc",
+                                          std::vector<R>{R{"198.18.1.7", 5353, core::Fwd::kNat, 1},
+                                                         R{"198.18.1.8", 53, core::Fwd::kDr, 0}})));
+}
+
+TEST(Apply, ReloadEndsInTheSameStateAsAFreshSetUp) {
+  const Config a = parse_clean(kBase + vs(2, rs(3)) + vs(4, rs(1)));
+  const Config b = parse_clean(vs(1, "  lb_algo wrr\n  lb_kind DR\n" + rs(2, 3) + rs(5)) +
+                               vs(3, rs(1)) + vs(4, rs(1, 4)));
+  auto reloaded = make_engine();
+  ASSERT_TRUE(ctl::apply(reloaded, diff(Config{}, a)).ok());
+  ASSERT_TRUE(ctl::apply(reloaded, diff(a, b)).ok());
+  auto fresh = make_engine();
+  ASSERT_TRUE(ctl::apply(fresh, diff(Config{}, b)).ok());
+  EXPECT_EQ(state(reloaded), state(fresh));
+  // And back.
+  ASSERT_TRUE(ctl::apply(reloaded, diff(b, a)).ok());
+  auto fresh_a = make_engine();
+  ASSERT_TRUE(ctl::apply(fresh_a, diff(Config{}, a)).ok());
+  EXPECT_EQ(state(reloaded), state(fresh_a));
+}
+
+TEST(Apply, StopsAtTheFirstFailureAndNamesIt) {
+  const Config c = parse_clean(kBase);
+  auto engine = make_engine();
+  std::vector<Op> ops = diff(Config{}, c);
+  ASSERT_EQ(ops.size(), 3u);
+  // The service exists already: the first op fails, nothing after it runs.
+  ASSERT_TRUE(engine.add_service(ops[0].service).ok());
+  const core::Status st = ctl::apply(engine, ops);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.message(),
+            "operation 1 of 3 failed: add service TCP 198.18.0.1:80 (rr): service already exists");
+  ASSERT_EQ(engine.snapshot().size(), 1u);
+  EXPECT_TRUE(engine.snapshot()[0].dests.empty());
+}
+
+TEST(Apply, FailureInTheMiddle) {
+  auto engine = make_engine();
+  const Config c = parse_clean(kBase);
+  std::vector<Op> ops = diff(Config{}, c);
+  ops.insert(ops.begin() + 2, ops[1]);  // the same server twice
+  const core::Status st = ctl::apply(engine, ops);
+  EXPECT_EQ(st.message(),
+            "operation 3 of 4 failed: add real server 198.18.1.1:80 to TCP 198.18.0.1:80 (Masq, "
+            "weight 1): destination already exists");
+  EXPECT_EQ(engine.snapshot()[0].dests.size(), 1u);
+}
+
+TEST(Apply, EmptyIsOk) {
+  auto engine = make_engine();
+  EXPECT_TRUE(ctl::apply(engine, {}).ok());
+}
+
+}  // namespace
+}  // namespace lvs::ctl
