@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <new>
 
+#include <sys/mman.h>
+
 namespace lvs::core {
 
 namespace {
@@ -28,6 +30,20 @@ inline bool addr_eq(const uint8_t* x, const uint8_t* y, uint8_t af) {
   return load64(x) == load64(y) && load64(x + 8) == load64(y + 8);
 }
 
+constexpr size_t kHuge = 2u << 20;
+size_t round_huge(size_t n) { return (n + kHuge - 1) & ~(kHuge - 1); }
+// Zeroed memory backed by transparent huge pages where the system allows (madvise mode): a
+// table of a million entries otherwise takes a TLB miss on nearly every lookup.
+void* huge_alloc(size_t n) {
+  void* p = mmap(nullptr, round_huge(n), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  if (n >= kHuge) madvise(p, round_huge(n), MADV_HUGEPAGE);
+  return p;
+}
+void huge_free(void* p, size_t n) {
+  if (p) munmap(p, round_huge(n));
+}
+
 }  // namespace
 
 ConnTable::ConnTable(uint32_t capacity, uint64_t seed)
@@ -37,17 +53,18 @@ ConnTable::ConnTable(uint32_t capacity, uint64_t seed)
   const uint32_t buckets = std::bit_ceil(capacity_);
   mask_ = buckets - 1;
   pool_ = static_cast<Conn*>(std::calloc(capacity_, sizeof(Conn)));
-  in_heads_ = static_cast<uint32_t*>(std::malloc(sizeof(uint32_t) * buckets));
-  out_heads_ = static_cast<uint32_t*>(std::malloc(sizeof(uint32_t) * buckets));
+  in_heads_ = static_cast<uint32_t*>(huge_alloc(sizeof(uint32_t) * buckets));
+  out_heads_ = static_cast<uint32_t*>(huge_alloc(sizeof(uint32_t) * buckets));
   if (!pool_ || !in_heads_ || !out_heads_) throw std::bad_alloc();
   std::memset(in_heads_, 0xff, sizeof(uint32_t) * buckets);
   std::memset(out_heads_, 0xff, sizeof(uint32_t) * buckets);
 }
 
 ConnTable::~ConnTable() {
+  const uint32_t buckets = mask_ + 1;
   std::free(pool_);
-  std::free(in_heads_);
-  std::free(out_heads_);
+  huge_free(in_heads_, sizeof(uint32_t) * buckets);
+  huge_free(out_heads_, sizeof(uint32_t) * buckets);
 }
 
 uint32_t ConnTable::alloc() {
@@ -117,6 +134,19 @@ void ConnTable::link(uint32_t i) {
   const uint64_t ho = hash(out_key(c)) & mask_;
   c.out_next = out_heads_[ho];
   out_heads_[ho] = i;
+}
+
+void ConnTable::link_in(uint32_t i) {
+  Conn& c = pool_[i];
+  const uint64_t hi = hash(in_key(c)) & mask_;
+  c.in_next = in_heads_[hi];
+  in_heads_[hi] = i;
+}
+
+void ConnTable::link_out(uint32_t i, uint64_t h) {
+  Conn& c = pool_[i];
+  c.out_next = out_heads_[h & mask_];
+  out_heads_[h & mask_] = i;
 }
 
 void ConnTable::unlink_chain(uint32_t* heads, uint64_t h, uint32_t i, bool in) {

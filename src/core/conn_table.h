@@ -54,6 +54,11 @@ class ConnTable {
 
   // Links an entry whose key fields are set into both indexes; unlink undoes it.
   void link(uint32_t i);
+  // link() in two halves, so the real-server-side bucket of a new entry can be prefetched and
+  // linked later in the burst: link_in now, link_out(i, out_hash) afterwards.
+  void link_in(uint32_t i);
+  uint64_t out_hash(uint32_t i) const { return hash(out_key(pool_[i])); }
+  void link_out(uint32_t i, uint64_t h);
   void unlink(uint32_t i);
 
   // Calls f(index) for every entry in use (control path: listing, flush).

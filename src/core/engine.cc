@@ -157,6 +157,7 @@ void Engine::process(std::span<Packet> burst, Nanos now) {
     for (size_t i = 0; i < n; ++i) {
       if (work[i].active) handle(burst[i], work[i], now_tick, now);
     }
+    flush_pending_links();
     burst = burst.subspan(n);
   }
 }
@@ -166,6 +167,9 @@ void Engine::handle(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
     handle_in(pkt, w, conns_.find_in(w.hash, w.key), now_tick, now);
     return;
   }
+  // A reply of a connection created earlier in this burst (a replayed capture, a test): make
+  // the pending real-server-side links first.
+  if (pending_count_ != 0) flush_pending_links();
   const uint32_t ci = conns_.find_out(w.hash, w.key);
   if (ci != kNil) {
     handle_out(pkt, w, ci, now_tick);
@@ -232,10 +236,10 @@ void Engine::handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nan
 
   const net::IpAddr real = addr_of(c.daddr, c.af);
   if (c.fwd == uint8_t(Fwd::kNat)) {
-    if (!route(pkt, real, false, p.l3_len)) return;
+    if (!route_dest(pkt, d, real, false, p.l3_len)) return;
     nat_in(pkt.data, p, c);
   } else {
-    if (!route(pkt, real, true, p.l3_len)) return;
+    if (!route_dest(pkt, d, real, true, p.l3_len)) return;
   }
 }
 
@@ -300,7 +304,13 @@ uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
   c.vport = p.dport;
   c.dport = (d->fwd == Fwd::kNat && d->port != 0) ? d->port : p.dport;
   c.dest = d->index;
-  conns_.link(ci);
+  // Client side now (a second packet of this flow in the same burst must find it); the
+  // real-server side at the end of the burst, its bucket prefetched meanwhile: no reply of a
+  // connection can arrive in the burst that creates it.
+  conns_.link_in(ci);
+  const uint64_t ho = conns_.out_hash(ci);
+  conns_.prefetch_out(ho);
+  pending_links_[pending_count_++] = PendingLink{ci, ho};
   wheel_.arm(ci, now_tick + ticks(kNewConnTimeoutSec));
 
   ++d->refcnt;
@@ -392,6 +402,27 @@ bool Engine::route(Packet& pkt, const net::IpAddr& dst, bool on_link, uint32_t l
   return true;
 }
 
+bool Engine::route_dest(Packet& pkt, Dest& d, const net::IpAddr& dst, bool on_link,
+                        uint32_t l3_len) {
+  if (d.nh_gen != routes_gen_ || d.nh_on_link != on_link || !(d.addr == dst)) {
+    NextHop nh;
+    const DropReason r = next_hop(dst, on_link, nh);
+    if (r != DropReason::kNone) {
+      drop(pkt, r);
+      return false;
+    }
+    d.nh = nh;
+    d.nh_gen = routes_gen_;
+    d.nh_on_link = on_link;
+  }
+  if (l3_len > d.nh.mtu) {
+    drop(pkt, DropReason::kMtuExceeded);
+    return false;
+  }
+  emit(pkt, d.nh);
+  return true;
+}
+
 // Called for a packet already counted as dropped (no real server): the frame is turned into
 // the ICMP error IPVS sends (ip_vs_leave -> icmp_send), if the rate limit and a route allow.
 void Engine::reply_port_unreachable(Packet& pkt, const net::ParsedPacket& p, Nanos now) {
@@ -424,6 +455,7 @@ size_t Engine::expire(Nanos now, size_t budget) {
 }
 
 void Engine::expire_conn(uint32_t ci) {
+  if (pending_count_ != 0) flush_pending_links();  // unlink() needs both links in place
   Conn& c = conns_.at(ci);
   Dest& d = *dests_[c.dest];
   conns_.unlink(ci);

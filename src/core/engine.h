@@ -95,7 +95,10 @@ class Engine {
   Status del_dest(const ServiceKey& key, const net::IpAddr& addr, uint16_t port);
   void flush();  // deletes every service; connections finish on their own
   // The snapshot must outlive its use: until the next set_routes() or the engine's end.
-  void set_routes(const RouteTable* routes) { routes_ = routes; }
+  void set_routes(const RouteTable* routes) {
+    routes_ = routes;
+    ++routes_gen_;
+  }
   void set_timeouts(const Timeouts& t) { timeouts_ = t; }
   const Timeouts& timeouts() const { return timeouts_; }
   void set_expire_nodest_conn(bool on) { cfg_.expire_nodest_conn = on; }
@@ -137,6 +140,7 @@ class Engine {
   DropReason next_hop(const net::IpAddr& dst, bool on_link, NextHop& nh);
   void emit(Packet& pkt, const NextHop& nh);
   bool route(Packet& pkt, const net::IpAddr& dst, bool on_link, uint32_t l3_len);
+  bool route_dest(Packet& pkt, Dest& d, const net::IpAddr& dst, bool on_link, uint32_t l3_len);
   void reply_port_unreachable(Packet& pkt, const net::ParsedPacket& p, Nanos now);
   void drop(Packet& pkt, DropReason r) {
     pkt.verdict = Verdict::kDrop;
@@ -159,6 +163,7 @@ class Engine {
   TimerWheel wheel_;
   bool started_ = false;
   const RouteTable* routes_ = nullptr;
+  uint64_t routes_gen_ = 1;
   std::vector<std::unique_ptr<Service>> services_;
   ServiceIndex index_;
   std::vector<std::unique_ptr<Dest>> dests_;
@@ -166,6 +171,19 @@ class Engine {
   EngineCounters counters_;
   std::array<NeighRequest, 32> neigh_req_{};
   size_t neigh_req_count_ = 0;
+  // Connections created in the current burst whose real-server-side link is still to be made.
+  struct PendingLink {
+    uint32_t ci;
+    uint64_t hash;
+  };
+  std::array<PendingLink, kMaxBurst> pending_links_{};
+  size_t pending_count_ = 0;
+  void flush_pending_links() {
+    for (size_t i = 0; i < pending_count_; ++i) {
+      conns_.link_out(pending_links_[i].ci, pending_links_[i].hash);
+    }
+    pending_count_ = 0;
+  }
   // ICMP token bucket.
   double icmp_tokens_ = 0;
   Nanos icmp_last_ = 0;

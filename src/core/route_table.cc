@@ -37,6 +37,31 @@ RouteTable::RouteTable(std::vector<Iface> ifaces, std::vector<Route> routes,
     if (neigh_[i].ifindex == 0) ++neigh_count_;
     neigh_[i] = Slot{n.ifindex, n.addr, n.mac};
   }
+  via_.resize(routes_.size());
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    if (routes_[i].gateway.family != net::Family::kNone) {
+      via_[i] = resolve(routes_[i], routes_[i].gateway);
+    }
+  }
+}
+
+RouteResult RouteTable::resolve(const Route& route, const net::IpAddr& hop) const {
+  RouteResult r;
+  const Iface* out = iface(route.ifindex);
+  if (out == nullptr || !out->attached) {
+    r.status = RouteStatus::kNotAttached;
+    return r;
+  }
+  r.resolve = hop;
+  r.resolve_ifindex = out->ifindex;
+  const Slot* n = find_neigh(out->ifindex, hop);
+  if (n == nullptr) {
+    r.status = RouteStatus::kNoNeighbour;
+    return r;
+  }
+  r.status = RouteStatus::kOk;
+  r.nh = NextHop{out->ifindex, out->mac, n->mac, out->mtu};
+  return r;
 }
 
 const RouteTable::Slot* RouteTable::find_neigh(uint32_t ifindex, const net::IpAddr& addr) const {
@@ -45,7 +70,12 @@ const RouteTable::Slot* RouteTable::find_neigh(uint32_t ifindex, const net::IpAd
   for (size_t i = neigh_hash(ifindex, addr) & mask;; i = (i + 1) & mask) {
     const Slot& s = neigh_[i];
     if (s.ifindex == 0) return nullptr;
-    if (s.ifindex == ifindex && s.addr == addr) return &s;
+    if (s.ifindex == ifindex && s.addr.family == addr.family) {
+      uint64_t x[2], y[2];
+      std::memcpy(x, s.addr.bytes.data(), 16);
+      std::memcpy(y, addr.bytes.data(), 16);
+      if (((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0) return &s;
+    }
   }
 }
 
@@ -57,34 +87,14 @@ const Iface* RouteTable::iface(uint32_t ifindex) const {
 }
 
 RouteResult RouteTable::lookup(const net::IpAddr& dst, bool on_link) const {
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    const Route& rt = routes_[i];
+    if (!dst.in_prefix(rt.prefix, rt.prefix_len)) continue;
+    if (!on_link && rt.gateway.family != net::Family::kNone) return via_[i];
+    return resolve(rt, dst);
+  }
   RouteResult r;
-  const Route* route = nullptr;
-  for (const Route& rt : routes_) {
-    if (dst.in_prefix(rt.prefix, rt.prefix_len)) {
-      route = &rt;
-      break;
-    }
-  }
-  if (route == nullptr) {
-    r.status = RouteStatus::kNoRoute;
-    return r;
-  }
-  const Iface* out = iface(route->ifindex);
-  if (out == nullptr || !out->attached) {
-    r.status = RouteStatus::kNotAttached;
-    return r;
-  }
-  const net::IpAddr& hop =
-      (on_link || route->gateway.family == net::Family::kNone) ? dst : route->gateway;
-  r.resolve = hop;
-  r.resolve_ifindex = out->ifindex;
-  const Slot* n = find_neigh(out->ifindex, hop);
-  if (n == nullptr) {
-    r.status = RouteStatus::kNoNeighbour;
-    return r;
-  }
-  r.status = RouteStatus::kOk;
-  r.nh = NextHop{out->ifindex, out->mac, n->mac, out->mtu};
+  r.status = RouteStatus::kNoRoute;
   return r;
 }
 

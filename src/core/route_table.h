@@ -72,9 +72,11 @@ class RouteTable {
     net::MacAddr mac;
   };
   const Slot* find_neigh(uint32_t ifindex, const net::IpAddr& addr) const;
+  RouteResult resolve(const Route& route, const net::IpAddr& hop) const;
 
   std::vector<Iface> ifaces_;
   std::vector<Route> routes_;  // longest prefix first, then lowest priority
+  std::vector<RouteResult> via_;  // per route with a gateway: its resolved result
   std::vector<Slot> neigh_;    // open addressing, power-of-two size
   size_t neigh_count_ = 0;
 };

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/route_table.h"
 #include "core/stats.h"
 #include "core/types.h"
 #include "sched/dest.h"
@@ -25,6 +26,10 @@ struct Dest : sched::Dest {
   uint32_t refcnt = 0;      // connections bound to it
   bool trashed = false;
   Counters stats;
+  // Next hop cache (IPVS's dest_dst): valid while nh_gen equals the engine's route generation.
+  uint64_t nh_gen = 0;
+  bool nh_on_link = false;
+  NextHop nh;
 };
 
 struct Service {

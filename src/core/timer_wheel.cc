@@ -17,6 +17,7 @@ TimerWheel::~TimerWheel() { std::free(slots_); }
 void TimerWheel::arm(uint32_t i, uint32_t expires) {
   pool_[i].expires = expires;
   link(i);
+  ++armed_;
 }
 
 void TimerWheel::link_at(uint32_t i, uint32_t from) {

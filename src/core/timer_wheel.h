@@ -41,7 +41,11 @@ class TimerWheel {
       link(i);
     }
   }
-  void disarm(uint32_t i) { unlink(i); }
+  void disarm(uint32_t i) {
+    unlink(i);
+    --armed_;
+  }
+  size_t armed() const { return armed_; }
 
   // Runs due slots up to `now_tick`, calling on_expire(i) for each entry whose expiry passed
   // (the entry is already disarmed; the callback may arm it again, but must not disarm other
@@ -50,6 +54,8 @@ class TimerWheel {
   template <typename F>
   size_t advance(uint32_t now_tick, size_t budget, F&& on_expire) {
     size_t expired = 0;
+    // Nothing armed: no slot can be due, so a long idle gap costs nothing.
+    if (armed_ == 0 && before(cur_, now_tick)) cur_ = now_tick;
     while (before(cur_, now_tick)) {
       const uint32_t t = cur_ + 1;
       // Detach the slot and run it with cur_ = t, so entries (re-)armed meanwhile land in
@@ -72,6 +78,7 @@ class TimerWheel {
           link_at(i, t);
         } else {
           ++expired;
+          --armed_;
           on_expire(i);
         }
         i = next;
@@ -88,7 +95,8 @@ class TimerWheel {
 
   Conn* pool_;
   uint32_t* slots_;
-  uint32_t cur_ = 0;  // last tick fully processed
+  uint32_t cur_ = 0;    // last tick fully processed
+  size_t armed_ = 0;    // entries linked in the wheel
 };
 
 }  // namespace lvs::core

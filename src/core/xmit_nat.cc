@@ -24,7 +24,7 @@ void rewrite(uint8_t* frame, const net::ParsedPacket& p, size_t addr_off, const 
   if (v4) {
     // Header checksum covers the address and whatever else changed (TTL on the reply path).
     net::CsumDelta hdr = ip_extra;
-    hdr.replace_bytes(ip + addr_off, addr, alen);
+    hdr.add(addr_delta);
     net::csum_apply_at(ip + net::Ipv4View::kCheck, hdr);
   }
   std::memcpy(ip + addr_off, addr, alen);

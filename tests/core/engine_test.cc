@@ -125,7 +125,8 @@ TEST(Engine, CountersFollowIpvsStates) {
   r.tcp_in(1000, net::kTcpFin | net::kTcpAck, 2);  // ESTABLISHED -> CLOSE_WAIT
   EXPECT_EQ(r.dest(0, 0).active_conns, 0u);
   EXPECT_EQ(r.dest(0, 0).inactive_conns, 1u);
-  const auto& s = r.engine.snapshot()[0];
+  const auto snap = r.engine.snapshot();
+  const auto& s = snap[0];
   EXPECT_EQ(s.stats.conns, 1u);
   EXPECT_EQ(s.stats.inpkts, 3u);
   EXPECT_EQ(s.stats.outpkts, 1u);

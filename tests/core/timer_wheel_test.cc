@@ -107,3 +107,21 @@ TEST(TimerWheel, LongIdleGapStillFires) {
 
 }  // namespace
 }  // namespace lvs::core
+
+namespace lvs::core {
+namespace {
+
+TEST(TimerWheel, EmptyWheelSkipsIdleGapsAtOnce) {
+  WheelRig r;
+  r.wheel.start(0);
+  EXPECT_EQ(r.run(100u * TimerWheel::kSlots), 0u);
+  EXPECT_EQ(r.wheel.now_tick(), 100u * TimerWheel::kSlots);
+  const uint32_t a = r.arm(r.wheel.now_tick() + 3);
+  EXPECT_EQ(r.wheel.armed(), 1u);
+  r.run(r.wheel.now_tick() + 3);
+  EXPECT_EQ(r.fired, std::vector<uint32_t>{a});
+  EXPECT_EQ(r.wheel.armed(), 0u);
+}
+
+}  // namespace
+}  // namespace lvs::core
