@@ -22,6 +22,7 @@ struct DumpState {
   std::vector<Link>* links;
   std::vector<core::Route>* routes;
   std::vector<core::Neigh>* neighs;
+  std::vector<uint16_t>* neigh_states;
 };
 
 net::IpAddr addr_from(int family, const void* p) {
@@ -102,6 +103,7 @@ void on_neigh(const nlmsghdr* nlh, DumpState& st) {
   n.addr = addr_from(ndm->ndm_family, mnl_attr_get_payload(tb[NDA_DST]));
   std::memcpy(n.mac.bytes.data(), mnl_attr_get_payload(tb[NDA_LLADDR]), 6);
   st.neighs->push_back(n);
+  st.neigh_states->push_back(ndm->ndm_state);
 }
 
 int on_msg(const nlmsghdr* nlh, void* data) {
@@ -179,7 +181,7 @@ bool Netlink::dump(int type, int family, std::string* err) {
     *err = std::string("rtnetlink dump request: ") + std::strerror(errno);
     return false;
   }
-  DumpState st{&links_, &routes_, &neighs_};
+  DumpState st{&links_, &routes_, &neighs_, &neigh_states_};
   const uint32_t portid = mnl_socket_get_portid(requests_);
   for (;;) {
     const ssize_t n = mnl_socket_recvfrom(requests_, buf, sizeof(buf));
@@ -200,6 +202,7 @@ bool Netlink::refresh(std::string* err) {
   links_.clear();
   routes_.clear();
   neighs_.clear();
+  neigh_states_.clear();
   return dump(RTM_GETLINK, AF_UNSPEC, err) && dump(RTM_GETROUTE, AF_INET, err) &&
          dump(RTM_GETROUTE, AF_INET6, err) && dump(RTM_GETNEIGH, AF_UNSPEC, err);
 }
@@ -223,10 +226,20 @@ const Link* Netlink::link(const std::string& name) const {
 }
 
 bool Netlink::request_resolution(uint32_t ifindex, const net::IpAddr& addr, std::string* err) {
+  // Static entries are the operator's: "using" one would reset it to INCOMPLETE. A missing
+  // entry is created with NLM_F_EXCL, so one that appeared meanwhile is never overwritten.
+  bool known = false;
+  for (size_t i = 0; i < neighs_.size(); ++i) {
+    if (neighs_[i].ifindex == ifindex && neighs_[i].addr == addr) {
+      if (neigh_states_[i] & (NUD_PERMANENT | NUD_NOARP)) return true;
+      known = true;
+      break;
+    }
+  }
   char buf[MNL_SOCKET_BUFFER_SIZE];
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = RTM_NEWNEIGH;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK | (known ? 0 : NLM_F_EXCL);
   nlh->nlmsg_seq = ++seq_;
   auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
   ndm->ndm_family = addr.is_v4() ? AF_INET : AF_INET6;
@@ -240,6 +253,7 @@ bool Netlink::request_resolution(uint32_t ifindex, const net::IpAddr& addr, std:
   }
   const ssize_t n = mnl_socket_recvfrom(requests_, buf, sizeof(buf));
   if (n < 0 || mnl_cb_run(buf, size_t(n), seq_, mnl_socket_get_portid(requests_), nullptr, nullptr) < 0) {
+    if (errno == EEXIST) return true;  // appeared since the last dump: the kernel has it
     *err = "neighbour request for " + addr.to_string() + ": " + std::strerror(errno);
     return false;
   }

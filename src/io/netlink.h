@@ -55,6 +55,7 @@ class Netlink {
   std::vector<Link> links_;
   std::vector<core::Route> routes_;
   std::vector<core::Neigh> neighs_;
+  std::vector<uint16_t> neigh_states_;  // NUD_* of neighs_[i]
 };
 
 }  // namespace lvs::io

@@ -15,6 +15,32 @@ namespace {
 std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
 const char* const kMapNames[] = {"lvs_services", "lvs_backends", "lvs_stats", "lvs_ifaces",
                                  "lvs_xsks"};
+constexpr const char* kProgName = "lvs_xdp_main";
+
+// Removes an lvs program a previous lvsd left behind (killed before it could detach: the
+// single-program attach is not tied to the process). Programs of anyone else are left alone.
+bool remove_leftover(uint32_t ifindex) {
+  xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(int(ifindex));
+  if (libxdp_get_error(mp) || mp == nullptr) return false;
+  bool removed = false;
+  if (xdp_multiprog__is_legacy(mp)) {
+    xdp_program* main = xdp_multiprog__main_prog(mp);
+    if (main && std::strcmp(xdp_program__name(main), kProgName) == 0) {
+      removed = xdp_multiprog__detach(mp) == 0;
+    }
+  } else {
+    for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p;
+         p = xdp_multiprog__next_prog(p, mp)) {
+      if (std::strcmp(xdp_program__name(p), kProgName) == 0) {
+        removed = xdp_program__detach(p, int(ifindex), xdp_multiprog__attach_mode(mp), 0) == 0;
+        break;
+      }
+    }
+  }
+  xdp_multiprog__close(mp);
+  return removed;
+}
+
 }  // namespace
 
 std::unique_ptr<XdpProgram> XdpProgram::open(const std::string& path, std::string* err) {
@@ -91,12 +117,15 @@ bool XdpProgram::attach(uint32_t ifindex, const std::string& ifname, XdpAttachMo
   if (mode != XdpAttachMode::kSkb) tries.push_back(XDP_MODE_NATIVE);
   if (mode != XdpAttachMode::kNative) tries.push_back(XDP_MODE_SKB);
   int rc = 0;
-  for (xdp_attach_mode m : tries) {
-    rc = xdp_program__attach(prog, int(ifindex), m, 0);
-    if (rc == 0) {
-      attached_.push_back({ifindex, ifname, prog, int(m)});
-      return true;
+  for (int round = 0; round < 2; ++round) {
+    for (xdp_attach_mode m : tries) {
+      rc = xdp_program__attach(prog, int(ifindex), m, 0);
+      if (rc == 0) {
+        attached_.push_back({ifindex, ifname, prog, int(m)});
+        return true;
+      }
     }
+    if (round == 0 && !remove_leftover(ifindex)) break;
   }
   *err = "cannot attach XDP to " + ifname + ": " + errstr(rc) +
          (rc == -EEXIST || rc == -EBUSY ? " (another XDP program is attached)" : "");

@@ -1,0 +1,574 @@
+#include "daemon/director.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "io/af_packet_io.h"
+#include "io/af_xdp_io.h"
+#include "io/ifaces.h"
+
+namespace lvs::daemon {
+
+namespace {
+
+uint64_t random_u64() {
+  uint64_t v = 0;
+  if (getrandom(&v, sizeof(v), 0) != sizeof(v)) v = uint64_t(time(nullptr)) * 0x9e3779b97f4a7c15ull;
+  return v;
+}
+
+std::vector<std::string> interface_names(const ctl::Config& cfg, const DirectorOptions& opts) {
+  std::vector<std::string> names;
+  for (const auto& list : {cfg.director.interfaces, opts.extra_interfaces}) {
+    for (const auto& n : list) {
+      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+    }
+  }
+  return names;
+}
+
+std::string loc_prefix(const ctl::SourceLoc& loc) {
+  return loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column) + ": ";
+}
+
+// The data path classifies by address and port; firewall marks are set later in the kernel's
+// path than XDP or tc ingress see, so fwmark services cannot be matched yet.
+bool check_supported(const ctl::Config& cfg, std::string* err) {
+  for (const auto& vs : cfg.services) {
+    if (vs.key.fwmark != 0) {
+      *err = loc_prefix(vs.loc) +
+             "virtual_server fwmark: lvsd's data path sees packets before firewall marks are "
+             "set, so fwmark services are not supported yet";
+      return false;
+    }
+  }
+  return true;
+}
+
+nlohmann::json counters_json(const core::Counters& c) {
+  return {{"conns", c.conns}, {"inpkts", c.inpkts}, {"outpkts", c.outpkts},
+          {"inbytes", c.inbytes}, {"outbytes", c.outbytes}};
+}
+
+}  // namespace
+
+std::string locate_bpf_dir(const std::string& install_dir) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> candidates;
+  if (const char* env = getenv("LVS_BPF_DIR")) candidates.emplace_back(env);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) candidates.push_back(exe.parent_path().parent_path() / "bpf");
+  if (!install_dir.empty()) candidates.emplace_back(install_dir);
+  for (const auto& c : candidates) {
+    if (fs::exists(c / "lvs_xdp.bpf.o", ec)) return c.string();
+  }
+  return {};
+}
+
+Director::Director(DirectorOptions opts) : opts_(std::move(opts)) {
+  neigh_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+Director::~Director() {
+  stop();
+  if (neigh_fd_ >= 0) ::close(neigh_fd_);
+}
+
+void Director::block_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+bool Director::start(const ctl::Config& cfg, std::string* err) {
+  if (!check_supported(cfg, err)) return false;
+  const auto names = interface_names(cfg, opts_);
+  if (names.empty()) {
+    *err = "no interface to attach: add `interface NAME` to the director block or use -i NAME";
+    return false;
+  }
+  if (names.size() > LVS_MAX_IFACES) {
+    *err = "at most " + std::to_string(LVS_MAX_IFACES) + " interfaces can be attached";
+    return false;
+  }
+  netlink_ = io::Netlink::open(err);
+  if (!netlink_) return false;
+  uint32_t max_queues = 1;
+  for (const auto& n : names) {
+    const uint32_t idx = io::ifindex_of(n);
+    if (idx == 0) {
+      *err = "no interface named " + n;
+      return false;
+    }
+    const uint32_t q = io::rx_queue_count(n);
+    if (q > LVS_MAX_QUEUES) {
+      *err = n + " has " + std::to_string(q) + " queues; lvsd drives at most " +
+             std::to_string(LVS_MAX_QUEUES);
+      return false;
+    }
+    attached_.push_back({n, idx, q});
+    max_queues = std::max(max_queues, q);
+  }
+  const bool xdp = cfg.director.io == ctl::IoBackend::kAfXdp;
+  uint32_t workers = cfg.director.workers ? cfg.director.workers : max_queues;
+  if (xdp && workers > max_queues) {
+    spdlog::warn("workers {} > {} queues: AF_XDP needs a queue per worker, using {}", workers,
+                 max_queues, max_queues);
+    workers = max_queues;
+  }
+
+  // The classifier first: without it no socket can receive.
+  if (opts_.bpf_dir.empty()) {
+    *err = "BPF objects not found (looked in $LVS_BPF_DIR, next to lvsd, and the install "
+           "directory); set LVS_BPF_DIR";
+    return false;
+  }
+  if (xdp) {
+    xdp_ = io::XdpProgram::open(opts_.bpf_dir + "/lvs_xdp.bpf.o", err);
+    if (!xdp_) return false;
+    const auto mode = cfg.director.xdp_mode == ctl::XdpMode::kNative ? io::XdpAttachMode::kNative
+                      : cfg.director.xdp_mode == ctl::XdpMode::kSkb ? io::XdpAttachMode::kSkb
+                                                                    : io::XdpAttachMode::kAuto;
+    for (uint32_t slot = 0; slot < attached_.size(); ++slot) {
+      const Attached& a = attached_[slot];
+      if (!xdp_->set_iface_slot(a.ifindex, slot, err)) return false;
+      if (!xdp_->attach(a.ifindex, a.name, mode, err)) {
+        *err += "; `io af_packet` in the director block runs without XDP";
+        xdp_.reset();  // detaches the interfaces done so far
+        return false;
+      }
+      spdlog::info("attached XDP to {} ({} mode, {} queue{})", a.name,
+                   xdp_->attached_mode(a.ifindex), a.queues, a.queues == 1 ? "" : "s");
+    }
+  } else {
+    steal_ = io::StealProgram::open(opts_.bpf_dir + "/lvs_steal.bpf.o", err);
+    if (!steal_) return false;
+    for (const Attached& a : attached_) {
+      if (!steal_->attach_tc(a.ifindex, a.name, err)) {
+        steal_.reset();
+        return false;
+      }
+      spdlog::info("attached AF_PACKET and tc ingress to {}", a.name);
+    }
+  }
+
+  mesh_ = std::make_unique<Mesh>(uint16_t(workers));
+  const uint64_t steer_seed = random_u64();
+  const uint16_t fanout_base = uint16_t(random_u64());
+  std::vector<Worker*> raw;
+  for (uint32_t w = 0; w < workers; ++w) {
+    std::unique_ptr<io::PacketIo> pio;
+    if (xdp) {
+      std::vector<io::XskBinding> bindings;
+      for (uint32_t slot = 0; slot < attached_.size(); ++slot) {
+        for (uint32_t q = w; q < attached_[slot].queues; q += workers) {
+          bindings.push_back({attached_[slot].ifindex, attached_[slot].name, q, slot});
+        }
+      }
+      pio = io::AfXdpIo::create(bindings, io::AfXdpOptions{}, *xdp_, err);
+    } else {
+      std::vector<io::PacketBinding> bindings;
+      for (const Attached& a : attached_) bindings.push_back({a.ifindex, a.name});
+      io::AfPacketOptions po;
+      po.worker_index = uint16_t(w);
+      po.worker_count = uint16_t(workers);
+      po.fanout_base = fanout_base;
+      pio = io::AfPacketIo::create(bindings, po, *steal_, err);
+    }
+    if (!pio) {
+      workers_.clear();
+      xdp_.reset();
+      steal_.reset();
+      return false;
+    }
+    core::EngineConfig ec;
+    ec.conn_capacity = (cfg.director.conn_capacity + workers - 1) / workers;
+    ec.hash_seed = random_u64();
+    ec.worker_index = uint16_t(w);
+    ec.worker_count = uint16_t(workers);
+    ec.steer_seed = steer_seed;
+    ec.expire_nodest_conn = cfg.director.expire_nodest_conn;
+    workers_.push_back(std::make_unique<Worker>(uint16_t(w), std::move(pio), ec, *mesh_, *this));
+    raw.push_back(workers_.back().get());
+  }
+  mesh_->set_workers(raw);
+
+  // Services, routes and the classifier before the first packet is taken.
+  if (!apply_services(ctl::Config{}, cfg, err)) {
+    workers_.clear();
+    xdp_.reset();
+    steal_.reset();
+    return false;
+  }
+  cfg_ = cfg;
+  publish_routes();
+  if (!sync_classifier(err)) {
+    workers_.clear();
+    xdp_.reset();
+    steal_.reset();
+    return false;
+  }
+  for (auto& w : workers_) w->start();
+  resolve_next_hops(true);
+  spdlog::info("lvsd forwarding: {} service{}, {} worker{}, {} backend", cfg.services.size(),
+               cfg.services.size() == 1 ? "" : "s", workers, workers == 1 ? "" : "s",
+               xdp ? "af_xdp" : "af_packet");
+  write_stats_file();
+  return true;
+}
+
+void Director::for_each_worker(const Worker::Command& cmd) {
+  for (auto& w : workers_) {
+    if (!w->call(cmd)) spdlog::error("worker {} did not answer within 5 s", w->index());
+  }
+}
+
+bool Director::apply_services(const ctl::Config& from, const ctl::Config& to, std::string* err) {
+  const std::vector<ctl::Op> ops = ctl::diff(from, to);
+  bool ok = true;
+  for_each_worker([&](core::Engine& e, io::PacketIo&) {
+    e.set_timeouts(to.timeouts);
+    e.set_expire_nodest_conn(to.director.expire_nodest_conn);
+    const core::Status st = ctl::apply(e, ops);
+    if (!st.ok() && ok) {
+      ok = false;
+      *err = st.message();
+    }
+  });
+  for (const auto& op : ops) spdlog::debug("applied {}", op.to_string());
+  return ok;
+}
+
+bool Director::sync_classifier(std::string* err) {
+  std::vector<lvs_endpoint> services;
+  for (const auto& vs : cfg_.services) {
+    services.push_back(io::make_endpoint(vs.key.proto, vs.key.addr, vs.key.port));
+  }
+  std::vector<core::BackendEndpoint> backends;
+  for_each_worker([&](core::Engine& e, io::PacketIo&) {
+    for (const auto& b : e.nat_backends()) {
+      if (std::find(backends.begin(), backends.end(), b) == backends.end()) backends.push_back(b);
+    }
+  });
+  std::vector<lvs_endpoint> be;
+  for (const auto& b : backends) {
+    for (uint8_t proto : {uint8_t(6), uint8_t(17)}) {
+      if (b.proto == 0 || b.proto == proto) be.push_back(io::make_endpoint(proto, b.addr, b.port));
+    }
+  }
+  const int sfd = xdp_ ? xdp_->services_fd() : steal_->services_fd();
+  const int bfd = xdp_ ? xdp_->backends_fd() : steal_->backends_fd();
+  std::string e = io::sync_endpoints(sfd, services);
+  if (e.empty()) e = io::sync_endpoints(bfd, be);
+  if (!e.empty()) {
+    *err = e;
+    return false;
+  }
+  return true;
+}
+
+void Director::publish_routes() {
+  std::vector<uint32_t> idx;
+  for (const Attached& a : attached_) idx.push_back(a.ifindex);
+  routes_ = netlink_->snapshot(idx);
+  for (auto& w : workers_) w->set_routes(routes_);
+}
+
+void Director::request(const core::NeighRequest& r) {
+  {
+    std::lock_guard lock(neigh_mu_);
+    neigh_pending_.push_back(r);
+  }
+  const uint64_t one = 1;
+  if (write(neigh_fd_, &one, sizeof(one)) < 0) {
+    // Saturated counter: the control loop is being woken anyway.
+  }
+}
+
+void Director::handle_neigh_requests() {
+  uint64_t v;
+  while (read(neigh_fd_, &v, sizeof(v)) > 0) {
+  }
+  std::vector<core::NeighRequest> reqs;
+  {
+    std::lock_guard lock(neigh_mu_);
+    reqs.swap(neigh_pending_);
+  }
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& r : reqs) {
+    auto& last = neigh_last_[{r.ifindex, r.addr}];
+    if (now - last < std::chrono::seconds(1)) continue;  // one request per second and address
+    last = now;
+    std::string err;
+    if (netlink_->request_resolution(r.ifindex, r.addr, &err)) {
+      spdlog::debug("resolving {} on ifindex {}", r.addr.to_string(), r.ifindex);
+    } else {
+      spdlog::warn("{}", err);
+    }
+  }
+}
+
+// Real servers' next hops, and the gateways of routes through attached interfaces, are asked
+// for ahead of traffic; with `all`, also those already resolved, which keeps them fresh (lvsd's
+// packets bypass the kernel, so the kernel never confirms them itself).
+void Director::resolve_next_hops(bool all) {
+  if (!routes_) return;
+  std::set<std::pair<uint32_t, net::IpAddr>> hops;
+  for (const auto& vs : cfg_.services) {
+    for (const auto& rs : vs.real_servers) {
+      const core::RouteResult r = routes_->lookup(rs.addr, rs.fwd != core::Fwd::kNat);
+      if (r.status == core::RouteStatus::kNoNeighbour ||
+          (all && r.status == core::RouteStatus::kOk)) {
+        hops.insert({r.resolve_ifindex, r.resolve});
+      }
+    }
+  }
+  for (const core::Route& rt : routes_->routes()) {
+    if (rt.gateway.family == net::Family::kNone) continue;
+    const core::RouteResult r = routes_->lookup(rt.gateway, true);
+    if (r.status == core::RouteStatus::kNoNeighbour || (all && r.status == core::RouteStatus::kOk)) {
+      hops.insert({r.resolve_ifindex, r.resolve});
+    }
+  }
+  for (const auto& [ifindex, addr] : hops) {
+    std::string err;
+    if (!netlink_->request_resolution(ifindex, addr, &err)) spdlog::debug("{}", err);
+  }
+}
+
+bool Director::reload(std::string* err) {
+  ctl::ParseResult pr = ctl::parse_config_file(opts_.config_path);
+  for (const auto& d : pr.diagnostics) {
+    if (d.warning) spdlog::warn("{}", d.to_string());
+  }
+  if (!pr.ok()) {
+    *err = "configuration not reloaded, the running one stays:";
+    for (const auto& d : pr.diagnostics) {
+      if (!d.warning) *err += "\n  " + d.to_string();
+    }
+    return false;
+  }
+  ctl::Config next = std::move(*pr.config);
+  if (!check_supported(next, err)) return false;
+  const auto& a = cfg_.director;
+  const auto& b = next.director;
+  if (a.interfaces != b.interfaces || a.io != b.io || a.xdp_mode != b.xdp_mode ||
+      a.workers != b.workers || a.conn_capacity != b.conn_capacity) {
+    spdlog::warn("changes to interfaces, io, xdp_mode, workers or conn_capacity take effect when "
+                 "lvsd restarts");
+  }
+  next.director.interfaces = a.interfaces;
+  next.director.io = a.io;
+  next.director.xdp_mode = a.xdp_mode;
+  next.director.workers = a.workers;
+  next.director.conn_capacity = a.conn_capacity;
+  const size_t nops = ctl::diff(cfg_, next).size();
+  // Classify the new services' traffic before the engines know them: such packets are then
+  // dropped as "no service" for a moment rather than answered by the kernel.
+  ctl::Config both = next;
+  for (const auto& vs : cfg_.services) both.services.push_back(vs);
+  std::swap(cfg_, both);
+  sync_classifier(err);
+  std::swap(cfg_, both);
+  if (!apply_services(cfg_, next, err)) return false;
+  cfg_ = std::move(next);
+  if (!sync_classifier(err)) return false;
+  resolve_next_hops(false);
+  spdlog::info("configuration reloaded: {} change{}", nops, nops == 1 ? "" : "s");
+  return true;
+}
+
+std::string Director::stats_json() {
+  std::vector<core::ServiceSnapshot> merged;
+  core::EngineCounters total;
+  io::IoCounters io_total;
+  uint64_t conns = 0;
+  for_each_worker([&](core::Engine& e, io::PacketIo& io) {
+    total += e.counters();
+    io_total += io.counters();
+    conns += e.conns().size();
+    auto snap = e.snapshot();
+    if (merged.empty()) {
+      merged = std::move(snap);
+      return;
+    }
+    for (auto& s : snap) {
+      for (auto& m : merged) {
+        if (!(m.key == s.key)) continue;
+        m.stats += s.stats;
+        for (auto& d : s.dests) {
+          for (auto& md : m.dests) {
+            if (md.addr == d.addr && md.port == d.port) {
+              md.stats += d.stats;
+              md.active_conns += d.active_conns;
+              md.inactive_conns += d.inactive_conns;
+              md.persist_conns += d.persist_conns;
+            }
+          }
+        }
+      }
+    }
+  });
+  nlohmann::json j;
+  j["services"] = nlohmann::json::array();
+  for (const auto& s : merged) {
+    nlohmann::json js = {{"key", s.key.to_string()},
+                         {"proto", s.key.fwmark ? "FWM" : s.key.proto == 6 ? "TCP" : "UDP"},
+                         {"addr", s.key.addr.to_string()},
+                         {"port", s.key.port},
+                         {"fwmark", s.key.fwmark},
+                         {"scheduler", s.sched_name},
+                         {"stats", counters_json(s.stats)},
+                         {"dests", nlohmann::json::array()}};
+    for (const auto& d : s.dests) {
+      js["dests"].push_back({{"addr", d.addr.to_string()},
+                             {"port", d.port},
+                             {"fwd", std::string(core::fwd_name(d.fwd))},
+                             {"weight", d.weight},
+                             {"active_conns", d.active_conns},
+                             {"inactive_conns", d.inactive_conns},
+                             {"stats", counters_json(d.stats)}});
+    }
+    j["services"].push_back(std::move(js));
+  }
+  j["total"] = counters_json(total.total);
+  j["rx_packets"] = total.rx_packets;
+  j["tx_packets"] = total.tx_packets;
+  j["steered"] = total.steered;
+  j["icmp_sent"] = total.icmp_sent;
+  j["conns"] = conns;
+  j["conns_expired"] = total.conns_expired;
+  nlohmann::json drops = nlohmann::json::object();
+  for (size_t i = 1; i < total.drops.size(); ++i) {
+    drops[std::string(core::drop_reason_name(core::DropReason(i)))] = total.drops[i];
+  }
+  j["drops"] = drops;
+  j["workers"] = workers_.size();
+  uint64_t ring_full = 0, steered_in = 0;
+  for (const auto& w : workers_) {
+    ring_full += w->counters().steer_ring_full;
+    steered_in += w->counters().steered_in;
+  }
+  j["io"] = {{"rx_frames", io_total.rx_frames},     {"tx_frames", io_total.tx_frames},
+             {"tx_ring_full", io_total.tx_ring_full}, {"tx_no_socket", io_total.tx_no_socket},
+             {"alloc_failed", io_total.alloc_failed}, {"tx_errors", io_total.tx_errors},
+             {"rx_kernel_drops", io_total.rx_kernel_drops},
+             {"steered_in", steered_in},              {"steer_ring_full", ring_full}};
+  const int stats_fd = xdp_ ? xdp_->stats_fd() : steal_ ? steal_->stats_fd() : -1;
+  if (stats_fd >= 0) {
+    const auto st = io::read_stats(stats_fd);
+    j["classifier"] = {{"rx", st[LVS_STAT_RX]},           {"service", st[LVS_STAT_SERVICE]},
+                       {"backend", st[LVS_STAT_BACKEND]}, {"pass", st[LVS_STAT_PASS]},
+                       {"no_socket", st[LVS_STAT_NO_SOCKET]}};
+  }
+  return j.dump(1);
+}
+
+bool Director::write_stats_file() {
+  if (opts_.stats_file.empty()) return true;
+  const std::string tmp = opts_.stats_file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << stats_json() << "\n";
+    if (!out) {
+      spdlog::warn("cannot write {}", tmp);
+      return false;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, opts_.stats_file, ec);
+  if (ec) spdlog::warn("cannot rename {}: {}", tmp, ec.message());
+  return !ec;
+}
+
+void Director::run() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, s);
+  const int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  const int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  itimerspec its{};
+  its.it_interval.tv_sec = 1;
+  its.it_value.tv_sec = 1;
+  timerfd_settime(tfd, 0, &its, nullptr);
+  pollfd fds[4] = {{sfd, POLLIN, 0}, {netlink_->event_fd(), POLLIN, 0}, {neigh_fd_, POLLIN, 0},
+                   {tfd, POLLIN, 0}};
+  bool routes_dirty = false;
+  auto last_refresh = std::chrono::steady_clock::now();
+  unsigned ticks = 0;
+  while (!stopping_) {
+    int timeout = -1;
+    if (routes_dirty) timeout = 20;  // coalesce bursts of notifications
+    poll(fds, 4, timeout);
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si{};
+      while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+          spdlog::info("signal {}: stopping", si.ssi_signo == SIGTERM ? "TERM" : "INT");
+          stopping_ = true;
+        } else if (si.ssi_signo == SIGHUP) {
+          std::string err;
+          if (!reload(&err)) spdlog::error("{}", err);
+          write_stats_file();
+        } else if (si.ssi_signo == SIGUSR1) {
+          write_stats_file();
+        }
+      }
+    }
+    if (fds[1].revents & POLLIN) routes_dirty |= netlink_->drain_events();
+    if (routes_dirty &&
+        std::chrono::steady_clock::now() - last_refresh >= std::chrono::milliseconds(20)) {
+      std::string err;
+      if (netlink_->refresh(&err)) {
+        publish_routes();
+      } else {
+        spdlog::warn("{}", err);
+      }
+      routes_dirty = false;
+      last_refresh = std::chrono::steady_clock::now();
+    }
+    if (fds[2].revents & POLLIN) handle_neigh_requests();
+    if (fds[3].revents & POLLIN) {
+      uint64_t exp;
+      if (read(tfd, &exp, sizeof(exp)) < 0) {
+        // Nothing to do: the next tick comes anyway.
+      }
+      ++ticks;
+      write_stats_file();
+      if (ticks % 5 == 0) {
+        std::string err;
+        if (!sync_classifier(&err)) spdlog::warn("{}", err);  // drained servers leave the map
+      }
+      if (ticks % 10 == 0) resolve_next_hops(true);
+    }
+  }
+  ::close(sfd);
+  ::close(tfd);
+}
+
+void Director::stop() {
+  if (workers_.empty() && !xdp_ && !steal_) return;
+  if (!workers_.empty()) write_stats_file();
+  for (auto& w : workers_) w->stop();
+  workers_.clear();  // closes the sockets before the program goes
+  mesh_.reset();
+  xdp_.reset();
+  steal_.reset();
+}
+
+}  // namespace lvs::daemon

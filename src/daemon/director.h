@@ -1,0 +1,83 @@
+// lvsd's runtime: it attaches the classifier to the director's interfaces, starts one worker
+// per queue, turns the configuration into engine operations for every worker, keeps the
+// workers' route snapshots current from rtnetlink, resolves next hops through the kernel, and
+// runs the control loop (signals: TERM/INT stop, HUP reload, USR1 stats).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ctl/config.h"
+#include "daemon/worker.h"
+#include "io/netlink.h"
+#include "io/steal_program.h"
+#include "io/xdp_program.h"
+
+namespace lvs::daemon {
+
+struct DirectorOptions {
+  std::string config_path;
+  std::vector<std::string> extra_interfaces;  // -i on the command line
+  std::string stats_file;                      // empty: none
+  std::string bpf_dir;                         // where lvs_xdp.bpf.o and lvs_steal.bpf.o are
+};
+
+class Director final : public NeighSink {
+ public:
+  explicit Director(DirectorOptions opts);
+  ~Director() override;
+
+  // Brings the data path up for `cfg`. False with `err` when it cannot; nothing is left attached.
+  bool start(const ctl::Config& cfg, std::string* err);
+  // The control loop; returns when a stop signal arrives. The signals must be blocked in every
+  // thread (block_signals() before start()).
+  void run();
+  void stop();
+
+  // Re-reads the configuration file and applies the difference; the old state stays on error.
+  bool reload(std::string* err);
+  // The statistics as a JSON document (also what --stats-file holds).
+  std::string stats_json();
+  bool write_stats_file();
+
+  void request(const core::NeighRequest& r) override;
+  static void block_signals();
+
+ private:
+  struct Attached {
+    std::string name;
+    uint32_t ifindex;
+    uint32_t queues;
+  };
+  bool apply_services(const ctl::Config& from, const ctl::Config& to, std::string* err);
+  bool sync_classifier(std::string* err);
+  void publish_routes();
+  void resolve_next_hops(bool all);
+  void handle_neigh_requests();
+  void for_each_worker(const Worker::Command& cmd);
+
+  DirectorOptions opts_;
+  ctl::Config cfg_;
+  std::vector<Attached> attached_;
+  std::unique_ptr<io::Netlink> netlink_;
+  std::unique_ptr<io::XdpProgram> xdp_;
+  std::unique_ptr<io::StealProgram> steal_;
+  std::unique_ptr<Mesh> mesh_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::shared_ptr<const core::RouteTable> routes_;
+  int neigh_fd_ = -1;  // eventfd: workers have next hops to resolve
+  std::mutex neigh_mu_;
+  std::vector<core::NeighRequest> neigh_pending_;
+  std::map<std::pair<uint32_t, net::IpAddr>, std::chrono::steady_clock::time_point> neigh_last_;
+  bool stopping_ = false;
+};
+
+// Where the BPF objects are: $LVS_BPF_DIR, then next to the binary (build tree: <build>/bpf),
+// then the install directory. Empty when none holds lvs_xdp.bpf.o.
+std::string locate_bpf_dir(const std::string& install_dir);
+
+}  // namespace lvs::daemon
