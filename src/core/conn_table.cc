@@ -40,6 +40,18 @@ void* huge_alloc(size_t n) {
   if (n >= kHuge) madvise(p, round_huge(n), MADV_HUGEPAGE);
   return p;
 }
+// The entry pool, faulted in up front on huge pages: lookups at a million connections are
+// bound by TLB misses on 4 KiB pages, and faulting 2 MiB pages on first use would land on new
+// connections instead. The configured capacity is committed memory, as in DPDK-style
+// directors (88 bytes per entry).
+void* huge_alloc_populated(size_t n) {
+  void* p = huge_alloc(n);
+  if (p == nullptr) return nullptr;
+  if (madvise(p, round_huge(n), MADV_POPULATE_WRITE) != 0) {
+    std::memset(p, 0, n);  // kernels before 5.14: touch every page ourselves
+  }
+  return p;
+}
 void huge_free(void* p, size_t n) {
   if (p) munmap(p, round_huge(n));
 }
@@ -50,9 +62,10 @@ ConnTable::ConnTable(uint32_t capacity, uint64_t seed)
     : capacity_(capacity < 16 ? 16 : capacity),
       seed0_(seed ^ 0xa0761d6478bd642full),
       seed1_(mum(seed, 0xe7037ed1a0b428dbull) | 1) {
-  const uint32_t buckets = std::bit_ceil(capacity_);
+  // Two buckets per entry: chains average 1.25 entries on a hit instead of 1.5, for 8 bytes.
+  const uint32_t buckets = std::bit_ceil(capacity_) * 2;
   mask_ = buckets - 1;
-  pool_ = static_cast<Conn*>(std::calloc(capacity_, sizeof(Conn)));
+  pool_ = static_cast<Conn*>(huge_alloc_populated(sizeof(Conn) * capacity_));
   in_heads_ = static_cast<uint32_t*>(huge_alloc(sizeof(uint32_t) * buckets));
   out_heads_ = static_cast<uint32_t*>(huge_alloc(sizeof(uint32_t) * buckets));
   if (!pool_ || !in_heads_ || !out_heads_) throw std::bad_alloc();
@@ -62,7 +75,7 @@ ConnTable::ConnTable(uint32_t capacity, uint64_t seed)
 
 ConnTable::~ConnTable() {
   const uint32_t buckets = mask_ + 1;
-  std::free(pool_);
+  huge_free(pool_, sizeof(Conn) * capacity_);
   huge_free(in_heads_, sizeof(uint32_t) * buckets);
   huge_free(out_heads_, sizeof(uint32_t) * buckets);
 }

@@ -1,7 +1,8 @@
 // The connection table: a bounded pool of Conn plus two chained hash indexes (client side and
 // real-server side) whose chains are links inside the entries. Buckets are 4-byte indexes, so a
-// connection costs its 88 bytes plus 8 to 16 bytes of buckets. The pool is calloc'ed: pages a
-// table never fills are never touched.
+// connection costs its 88 bytes plus 8 to 16 bytes of buckets. Pool and buckets sit on
+// transparent huge pages where the system allows (madvise mode), faulted in when the table is
+// made.
 //
 // Lookups split into hash / prefetch / find so that Engine::process can overlap the cache misses
 // of a whole burst.

@@ -59,6 +59,9 @@ class RouteTable {
   // Where a packet for `dst` goes next. With `on_link` (VS/DR) the next hop is `dst` itself on
   // the route's interface, as IPVS's DR transmitter uses the real server's own MAC.
   RouteResult lookup(const net::IpAddr& dst, bool on_link = false) const;
+  // The same for the packet path: a pointer to a next hop computed when the table was built,
+  // or nullptr with `miss` saying why (status, and what to resolve).
+  const NextHop* find(const net::IpAddr& dst, bool on_link, RouteResult* miss) const;
 
   const Iface* iface(uint32_t ifindex) const;
   const std::vector<Iface>& ifaces() const { return ifaces_; }
@@ -69,15 +72,27 @@ class RouteTable {
   struct Slot {
     uint32_t ifindex = 0;  // 0: empty
     net::IpAddr addr;
-    net::MacAddr mac;
+    NextHop nh;  // the interface's MAC and MTU joined in when the table is built
   };
+  // A route's prefix as masked words in memory order: a match is (addr & mask) == net.
+  struct Prefix4 {
+    uint32_t net, mask;
+    uint32_t route;
+  };
+  struct Prefix6 {
+    uint64_t net0, net1, mask0, mask1;
+    uint32_t route;
+  };
+  int match(const net::IpAddr& dst) const;
   const Slot* find_neigh(uint32_t ifindex, const net::IpAddr& addr) const;
-  RouteResult resolve(const Route& route, const net::IpAddr& hop) const;
 
   std::vector<Iface> ifaces_;
   std::vector<Route> routes_;  // longest prefix first, then lowest priority
-  std::vector<RouteResult> via_;  // per route with a gateway: its resolved result
-  std::vector<Slot> neigh_;    // open addressing, power-of-two size
+  std::vector<Prefix4> v4_;
+  std::vector<Prefix6> v6_;
+  std::vector<const Iface*> route_iface_;  // per route: its interface if attached, else null
+  std::vector<const Slot*> via_;           // per route with a gateway: the gateway's neighbour
+  std::vector<Slot> neigh_;                // open addressing, power-of-two size
   size_t neigh_count_ = 0;
 };
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,19 +46,58 @@ struct Service {
 };
 
 // Service lookup by (proto, family, address, port) and by (family, fwmark): open addressing
-// over a small array rebuilt on every change (control path), probed on every packet.
+// over a small array rebuilt on every change (control path), probed on every packet. Keys sit
+// in the slots as words, so a probe compares without touching the Service.
 class ServiceIndex {
  public:
   void rebuild(const std::vector<std::unique_ptr<Service>>& services, uint64_t seed);
-  Service* find(uint8_t proto, net::Family af, const uint8_t* addr, uint16_t port) const;
-  Service* find_fwmark(net::Family af, uint32_t mark) const;
+  Service* find(uint8_t proto, net::Family af, const uint8_t* addr, uint16_t port) const {
+    uint64_t a0 = 0, a1 = 0;
+    load(af, addr, a0, a1);
+    return probe(a0, a1, port, proto, uint8_t(af), 0);
+  }
+  Service* find_fwmark(net::Family af, uint32_t mark) const {
+    return probe(0, 0, 0, 0, uint8_t(af), mark);
+  }
 
  private:
   struct Slot {
+    uint64_t a0 = 0, a1 = 0;
+    uint32_t mark = 0;
+    uint16_t port = 0;
+    uint8_t proto = 0;
+    uint8_t af = 0;
     Service* svc = nullptr;
   };
-  uint64_t hash(uint8_t proto, net::Family af, const uint8_t* addr, uint16_t port,
-                uint32_t mark) const;
+  static void load(net::Family af, const uint8_t* addr, uint64_t& a0, uint64_t& a1) {
+    if (af == net::Family::kV4) {
+      uint32_t v;
+      std::memcpy(&v, addr, 4);
+      a0 = v;
+    } else {
+      std::memcpy(&a0, addr, 8);
+      std::memcpy(&a1, addr + 8, 8);
+    }
+  }
+  uint64_t hash(uint64_t a0, uint64_t a1, uint16_t port, uint8_t proto, uint8_t af,
+                uint32_t mark) const {
+    uint64_t h = (a0 ^ seed_) * 0x9e3779b97f4a7c15ull;
+    h ^= a1 ^ (uint64_t(port) << 48) ^ (uint64_t(proto) << 40) ^ (uint64_t(af) << 32) ^ mark;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 31);
+  }
+  Service* probe(uint64_t a0, uint64_t a1, uint16_t port, uint8_t proto, uint8_t af,
+                 uint32_t mark) const {
+    for (size_t i = hash(a0, a1, port, proto, af, mark) & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.svc == nullptr) return nullptr;
+      if (s.a0 == a0 && s.a1 == a1 && s.port == port && s.proto == proto && s.af == af &&
+          s.mark == mark) {
+        return s.svc;
+      }
+    }
+  }
+
   std::vector<Slot> slots_;
   size_t mask_ = 0;
   uint64_t seed_ = 0;

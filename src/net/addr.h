@@ -47,7 +47,13 @@ struct IpAddr {
   // True when the first `prefix_len` bits equal those of `net`.
   bool in_prefix(const IpAddr& net, unsigned prefix_len) const;
 
-  friend bool operator==(const IpAddr&, const IpAddr&) = default;
+  // Two word compares; the defaulted form calls memcmp on the packet path.
+  friend bool operator==(const IpAddr& a, const IpAddr& b) {
+    uint64_t x[2], y[2];
+    std::memcpy(x, a.bytes.data(), 16);
+    std::memcpy(y, b.bytes.data(), 16);
+    return a.family == b.family && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+  }
   friend auto operator<=>(const IpAddr&, const IpAddr&) = default;
 };
 
