@@ -41,6 +41,10 @@ struct DirectorConf {
   uint32_t workers = 0;  // 0: one per queue
   uint32_t conn_capacity = 1u << 20;
   bool expire_nodest_conn = false;
+  // SCHED_FIFO priority of the workers (0: normal scheduling). Real time so a worker woken by
+  // arriving frames runs at once, even beside a threaded NAPI on its CPU; workers sleep whenever
+  // idle, so they cannot starve the rest.
+  int worker_rt_priority = 1;
 };
 
 struct RealServerConf {

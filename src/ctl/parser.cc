@@ -27,7 +27,8 @@ constexpr std::array kMailKeywords = {
 constexpr std::array kTopKeywords = {"global_defs"sv, "director"sv, "virtual_server"sv};
 constexpr std::array kGlobalKeywords = {"router_id"sv, "lvs_timeouts"sv};
 constexpr std::array kDirectorKeywords = {
-    "interface"sv, "io"sv, "xdp_mode"sv, "workers"sv, "conn_capacity"sv, "expire_nodest_conn"sv};
+    "interface"sv,          "io"sv, "xdp_mode"sv, "workers"sv, "conn_capacity"sv,
+    "expire_nodest_conn"sv, "worker_rt_priority"sv};
 
 // 31 days: keepalived's LVS_MAX_TIMEOUT.
 constexpr uint64_t kMaxLvsTimeout = 86400 * 31;
@@ -343,6 +344,9 @@ void Parser::director_stmt(const Stmt& s) {
     }
   } else if (w == "expire_nodest_conn") {
     if (const auto b = boolean(*v, "expire_nodest_conn")) d.expire_nodest_conn = *b;
+  } else if (w == "worker_rt_priority") {
+    // keepalived's *_rt_priority: 0 is normal scheduling, 1..99 SCHED_FIFO.
+    if (const auto n = number(*v, "worker_rt_priority", 0, 99)) d.worker_rt_priority = int(*n);
   } else {
     const std::array<std::span<const std::string_view>, 1> all = {kDirectorKeywords};
     unknown(s, "director", all);

@@ -203,7 +203,8 @@ bool Director::start(const ctl::Config& cfg, std::string* err) {
     ec.worker_count = uint16_t(workers);
     ec.steer_seed = steer_seed;
     ec.expire_nodest_conn = cfg.director.expire_nodest_conn;
-    workers_.push_back(std::make_unique<Worker>(uint16_t(w), std::move(pio), ec, *mesh_, *this));
+    workers_.push_back(std::make_unique<Worker>(uint16_t(w), std::move(pio), ec, *mesh_, *this,
+                                                cfg.director.worker_rt_priority));
     raw.push_back(workers_.back().get());
   }
   mesh_->set_workers(raw);
@@ -368,15 +369,17 @@ bool Director::reload(std::string* err) {
   const auto& a = cfg_.director;
   const auto& b = next.director;
   if (a.interfaces != b.interfaces || a.io != b.io || a.xdp_mode != b.xdp_mode ||
-      a.workers != b.workers || a.conn_capacity != b.conn_capacity) {
-    spdlog::warn("changes to interfaces, io, xdp_mode, workers or conn_capacity take effect when "
-                 "lvsd restarts");
+      a.workers != b.workers || a.conn_capacity != b.conn_capacity ||
+      a.worker_rt_priority != b.worker_rt_priority) {
+    spdlog::warn("changes to interfaces, io, xdp_mode, workers, conn_capacity or "
+                 "worker_rt_priority take effect when lvsd restarts");
   }
   next.director.interfaces = a.interfaces;
   next.director.io = a.io;
   next.director.xdp_mode = a.xdp_mode;
   next.director.workers = a.workers;
   next.director.conn_capacity = a.conn_capacity;
+  next.director.worker_rt_priority = a.worker_rt_priority;
   const size_t nops = ctl::diff(cfg_, next).size();
   // Classify the new services' traffic before the engines know them: such packets are then
   // dropped as "no service" for a moment rather than answered by the kernel.
@@ -463,12 +466,16 @@ std::string Director::stats_json() {
   for (const auto& w : workers_) {
     ring_full += w->counters().steer_ring_full;
     steered_in += w->counters().steered_in;
+    io_total.sleeps += w->counters().sleeps;
   }
   j["io"] = {{"rx_frames", io_total.rx_frames},     {"tx_frames", io_total.tx_frames},
              {"tx_ring_full", io_total.tx_ring_full}, {"tx_no_socket", io_total.tx_no_socket},
              {"alloc_failed", io_total.alloc_failed}, {"tx_errors", io_total.tx_errors},
-             {"rx_kernel_drops", io_total.rx_kernel_drops},
+             {"rx_dropped", io_total.rx_dropped},     {"rx_ring_full", io_total.rx_ring_full},
+             {"fill_empty", io_total.fill_empty},
              {"steered_in", steered_in},              {"steer_ring_full", ring_full}};
+  // How the workers spend idle time: moves with time, not traffic.
+  j["worker"] = {{"sleeps", io_total.sleeps}};
   const int stats_fd = xdp_ ? xdp_->stats_fd() : steal_ ? steal_->stats_fd() : -1;
   if (stats_fd >= 0) {
     const auto st = io::read_stats(stats_fd);

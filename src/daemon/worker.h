@@ -29,14 +29,16 @@ class NeighSink {
 struct WorkerCounters {
   uint64_t steer_ring_full = 0;  // hand-overs lost because the owner's ring was full
   uint64_t steered_in = 0;
+  uint64_t sleeps = 0;           // times the worker slept in poll()
 };
 
 class Worker {
  public:
   using Command = std::function<void(core::Engine&, io::PacketIo&)>;
 
+  // rt_priority > 0: the thread runs SCHED_FIFO at that priority.
   Worker(uint16_t index, std::unique_ptr<io::PacketIo> io, const core::EngineConfig& cfg,
-         Mesh& mesh, NeighSink& sink);
+         Mesh& mesh, NeighSink& sink, int rt_priority = 0);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -64,6 +66,7 @@ class Worker {
   void sleep_until_work();
 
   uint16_t index_;
+  int rt_priority_;
   std::unique_ptr<io::PacketIo> io_;
   core::Engine engine_;
   std::shared_ptr<const core::RouteTable> routes_;  // touched only on the worker's thread
@@ -78,6 +81,7 @@ class Worker {
   std::atomic<bool> has_cmds_{false};
   std::atomic<uint64_t> steer_ring_full_{0};
   std::atomic<uint64_t> steered_in_{0};
+  std::atomic<uint64_t> sleeps_{0};
 };
 
 // The workers and the rings between them.

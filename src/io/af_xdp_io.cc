@@ -11,6 +11,9 @@
 namespace lvs::io {
 
 namespace {
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET 9  // Linux 6.17: frames one sendto sends in copy mode (default 32)
+#endif
 // Frames kept back from the fill rings for packets handed over by other workers.
 constexpr size_t kReserveFrames = 128;
 constexpr int kMaxKicks = 64;
@@ -64,6 +67,10 @@ std::unique_ptr<AfXdpIo> AfXdpIo::create(const std::vector<XskBinding>& bindings
       return nullptr;
     }
     s->fd = xsk_socket__fd(s->xsk);
+    // One sendto per burst instead of one per 32 frames where the kernel allows it; older
+    // kernels refuse the option and keep their fixed batch.
+    const unsigned budget = opts.ring_size;
+    setsockopt(s->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof(budget));
     if (!prog.set_socket(b.slot, b.queue, s->fd, err)) return nullptr;
     io->socks_.push_back(std::move(s));
   }
@@ -194,19 +201,23 @@ void AfXdpIo::tx_burst(core::Packet* pkts, size_t n) {
 
 void AfXdpIo::kick(Sock& s) {
   // In copy mode each sendto transmits a bounded batch and answers EAGAIN while more wait (or
-  // while the peer is busy); completions are drained in between so the kernel has room.
+  // while the peer is busy); completions are drained in between so the kernel has room. It
+  // stops once the kernel has taken every descriptor.
   for (int i = 0; i < kMaxKicks; ++i) {
-    if (!xsk_ring_prod__needs_wakeup(&s.tx)) return;
+    if (xsk_prod_nb_free(&s.tx, ring_size_) == ring_size_) return;
     const ssize_t rc = sendto(s.fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0);
     complete(s);
-    if (rc >= 0) {
-      if (s.outstanding == 0) return;
-      continue;
-    }
-    if (errno == EAGAIN || errno == EBUSY) continue;
+    if (rc >= 0 || errno == EAGAIN || errno == EBUSY) continue;
     if (errno != ENOBUFS && errno != ENETDOWN) ++counters_.tx_errors;
     return;
   }
+}
+
+bool AfXdpIo::tx_pending() const {
+  for (const auto& s : socks_) {
+    if (s->outstanding) return true;
+  }
+  return false;
 }
 
 void AfXdpIo::complete(Sock& s) {
@@ -236,7 +247,9 @@ IoCounters AfXdpIo::counters() const {
     xdp_statistics st{};
     socklen_t len = sizeof(st);
     if (getsockopt(s->fd, SOL_XDP, XDP_STATISTICS, &st, &len) == 0) {
-      c.rx_kernel_drops += st.rx_dropped + st.rx_ring_full;
+      c.rx_dropped += st.rx_dropped;
+      c.rx_ring_full += st.rx_ring_full;
+      c.fill_empty += st.rx_fill_ring_empty_descs;
     }
   }
   return c;

@@ -44,6 +44,7 @@ class AfXdpIo final : public PacketIo {
   void tx_burst(core::Packet* pkts, size_t n) override;
   std::vector<int> poll_fds() const override;
   void service() override;
+  bool tx_pending() const override;
   IoCounters counters() const override;
 
  private:

@@ -20,9 +20,16 @@ struct IoCounters {
   uint64_t tx_no_socket = 0;    // verdict named an interface this worker cannot send on
   uint64_t alloc_failed = 0;    // no free frame (steered packet could not be taken)
   uint64_t tx_errors = 0;       // send failures reported by the kernel
-  uint64_t rx_kernel_drops = 0; // the kernel dropped frames for this worker (ring or fill empty)
+  // What the kernel reports for AF_XDP sockets (XDP_STATISTICS).
+  uint64_t rx_dropped = 0;      // dropped for other reasons (e.g. frame too large)
+  uint64_t rx_ring_full = 0;    // dropped: the receive ring was full (lvsd too slow)
+  uint64_t fill_empty = 0;      // times the fill ring was empty (no buffer to receive into)
+  uint64_t sleeps = 0;          // times the worker slept in poll()
   IoCounters& operator+=(const IoCounters& o) {
-    rx_kernel_drops += o.rx_kernel_drops;
+    rx_dropped += o.rx_dropped;
+    rx_ring_full += o.rx_ring_full;
+    fill_empty += o.fill_empty;
+    sleeps += o.sleeps;
     rx_frames += o.rx_frames;
     tx_frames += o.tx_frames;
     tx_ring_full += o.tx_ring_full;
@@ -52,6 +59,8 @@ class PacketIo {
   virtual std::vector<int> poll_fds() const = 0;
   // Housekeeping when idle (completions, fill rings); cheap.
   virtual void service() {}
+  // Frames handed to the kernel for sending whose completion has not come back yet.
+  virtual bool tx_pending() const { return false; }
   virtual IoCounters counters() const = 0;
 };
 

@@ -51,6 +51,9 @@ TEST(Director, KeepalivedBooleans) {
 
 TEST(Director, CapacityBounds) {
   EXPECT_EQ(parse_clean("director { conn_capacity 16 }").director.conn_capacity, 16u);
+  EXPECT_EQ(parse_clean("director { worker_rt_priority 0 }").director.worker_rt_priority, 0);
+  EXPECT_EQ(parse_clean("director { worker_rt_priority 99 }").director.worker_rt_priority, 99);
+  EXPECT_EQ(parse_clean("director { interface x }").director.worker_rt_priority, 1);
   EXPECT_EQ(parse_clean("director { conn_capacity 2147483648 }").director.conn_capacity,
             2147483648u);
 }

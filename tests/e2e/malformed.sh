@@ -77,12 +77,13 @@ stats_flat() {
     | "\($p | map(tostring) | join("/"))=\($v)"' "$STATS_NOW" | sort
 }
 # changes BEFORE AFTER: "key old->new" for every value that differs, except the XDP
-# classifier's rx/pass counts: they also count the kernel's own traffic (ARP, ND, ...).
+# classifier's rx/pass counts (they also count the kernel's own traffic: ARP, ND, ...) and the
+# workers' idle-loop figures (they move with time, not traffic).
 changes() {
   awk -F= 'NR == FNR { a[$1] = $2; next }
     { if (!($1 in a)) print $1 " new " $2; else if (a[$1] != $2) print $1 " " a[$1] "->" $2; delete a[$1] }
     END { for (k in a) print k " gone" }' "$1" "$2" |
-    grep -Ev '^classifier/(rx|pass) ' | sort || true
+    grep -Ev '^(classifier/(rx|pass)|worker/)' | sort || true
 }
 flat_value() { awk -F= -v k="$1" '$1 == k { print $2 }' "$2"; }
 kernel_counter() {  # NAME: absolute value in the director's namespace (0 if absent)
