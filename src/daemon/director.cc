@@ -348,7 +348,11 @@ void Director::resolve_next_hops(bool all) {
   }
   for (const auto& [ifindex, addr] : hops) {
     std::string err;
-    if (!netlink_->request_resolution(ifindex, addr, &err)) spdlog::debug("{}", err);
+    if (netlink_->request_resolution(ifindex, addr, &err)) {
+      spdlog::debug("asked the kernel to resolve {} (ifindex {})", addr.to_string(), ifindex);
+    } else {
+      spdlog::debug("{}", err);
+    }
   }
 }
 

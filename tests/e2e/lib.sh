@@ -248,8 +248,11 @@ ns_add() {
   ip -n "$ns" link set lo up
   local v6off=1
   [ "$TOPO_V6" = 1 ] && v6off=0
+  # No DAD: a new link's link-local address would stay tentative for about a second, and the
+  # kernel sends no neighbour solicitation (so resolves nothing, for lvsd either) until then.
   ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=$v6off \
-    net.ipv6.conf.default.disable_ipv6=$v6off net.ipv6.conf.lo.disable_ipv6=$v6off
+    net.ipv6.conf.default.disable_ipv6=$v6off net.ipv6.conf.lo.disable_ipv6=$v6off \
+    net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
   ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
     net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.send_redirects=0 \
     net.ipv4.conf.default.send_redirects=0

@@ -73,6 +73,39 @@ TEST(Netlink, RequestResolutionMakesTheKernelResolve) {
   if (!ran) GTEST_SKIP() << why;
 }
 
+TEST(Netlink, RequestResolutionWorksForIpv6) {
+  std::string why;
+  const bool ran = run_in_new_netns([] {
+    lvs::testing::PeerNetns peer;
+    ASSERT_TRUE(peer.ok());
+    // Without DAD the link-local source of the solicitation is usable at once (the kernel
+    // sends none while it is tentative, about a second on a new link).
+    const std::string no_dad = "sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0";
+    ASSERT_EQ(sh(no_dad), 0);
+    ASSERT_EQ(sh(peer.exec(no_dad)), 0);
+    ASSERT_EQ(sh("ip link add a0 type veth peer name b0"), 0);
+    ASSERT_EQ(sh("ip link set b0 netns " + peer.id()), 0);
+    ASSERT_EQ(sh("ip -6 addr add 2001:2:5::1/64 dev a0 nodad && ip link set a0 up"), 0);
+    ASSERT_EQ(sh(peer.exec("ip -6 addr add 2001:2:5::2/64 dev b0 nodad")), 0);
+    ASSERT_EQ(sh(peer.exec("ip link set b0 up")), 0);
+    std::string err;
+    auto nl = Netlink::open(&err);
+    ASSERT_TRUE(nl) << err;
+    const uint32_t a0 = if_nametoindex("a0");
+    ASSERT_TRUE(nl->request_resolution(a0, net::ip("2001:2:5::2"), &err)) << err;
+    bool resolved = false;
+    for (int i = 0; i < 100 && !resolved; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (!nl->drain_events()) continue;
+      ASSERT_TRUE(nl->refresh(&err)) << err;
+      resolved = nl->snapshot({a0})->lookup(net::ip("2001:2:5::2"), true).status ==
+                 core::RouteStatus::kOk;
+    }
+    EXPECT_TRUE(resolved);
+  }, &why);
+  if (!ran) GTEST_SKIP() << why;
+}
+
 // A static entry is the operator's: a resolution request must leave it exactly as it is.
 TEST(Netlink, RequestLeavesStaticNeighboursAlone) {
   std::string why;
