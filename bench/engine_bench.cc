@@ -479,8 +479,8 @@ void BM_MemoryPerConn(benchmark::State& state) {
       break;
     }
     const core::ConnTable& t = e.conns();
-    // ConnTable sizes both indexes to bit_ceil(capacity) buckets of uint32_t.
-    const double buckets = double(std::bit_ceil(t.capacity()));
+    // Both indexes have bucket_count() heads of uint32_t.
+    const double buckets = double(t.bucket_count());
     state.counters["sizeof_conn"] = double(sizeof(core::Conn));
     state.counters["bucket_bytes_per_conn"] = 2.0 * sizeof(uint32_t) * buckets / t.capacity();
     state.counters["bytes_per_conn"] =

@@ -34,6 +34,7 @@ class ConnTable {
   ConnTable& operator=(const ConnTable&) = delete;
 
   uint32_t capacity() const { return capacity_; }
+  uint32_t bucket_count() const { return mask_ + 1; }  // per index
   uint32_t size() const { return size_; }
   Conn& at(uint32_t i) { return pool_[i]; }
   const Conn& at(uint32_t i) const { return pool_[i]; }
