@@ -68,7 +68,10 @@ struct Engine::Work {
 };
 
 Engine::Engine(const EngineConfig& cfg)
-    : cfg_(cfg), conns_(cfg.conn_capacity, cfg.hash_seed), wheel_(conns_.pool()) {
+    : cfg_(cfg),
+      conns_(cfg.conn_capacity, cfg.hash_seed),
+      wheel_(conns_.pool()),
+      rng_(cfg.random_seed) {
   index_.rebuild(services_, cfg_.hash_seed);
   icmp_tokens_ = cfg_.icmp_burst;
 }
@@ -279,7 +282,7 @@ uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
   const uint8_t af = af_of(p);
   const net::IpAddr saddr = addr_of(w.key.a_addr, af);
   const net::IpAddr daddr = addr_of(w.key.b_addr, af);
-  const sched::SchedPacket sp{&saddr, &daddr, p.sport, p.dport, p.l4_proto};
+  const sched::SchedPacket sp{&saddr, &daddr, p.sport, p.dport, p.l4_proto, now};
   auto* d = static_cast<Dest*>(svc.sched->schedule(svc.dests, sp));
   if (d == nullptr) {
     drop(pkt, DropReason::kNoRealServer);
@@ -514,7 +517,7 @@ void Engine::reindex() { index_.rebuild(services_, cfg_.hash_seed); }
 
 Status Engine::add_service(const ServiceSpec& spec) {
   if (find_service_mut(spec.key)) return Status::error("service already exists");
-  auto sched = sched::make_scheduler(spec.scheduler, sched::SchedParams{spec.sched_flags});
+  auto sched = sched::make_scheduler(spec.scheduler, sched::SchedParams{spec.sched_flags, &rng_});
   if (!sched) {
     return Status::error("unknown scheduler '" + spec.scheduler + "' (known: " +
                          sched::scheduler_names() + ")");
@@ -525,6 +528,7 @@ Status Engine::add_service(const ServiceSpec& spec) {
   svc->sched_flags = spec.sched_flags;
   svc->sched = std::move(sched);
   svc->sched->init_service(svc->dests);
+  set_persistence(*svc, spec);
   size_t slot = 0;
   while (slot < services_.size() && services_[slot]) ++slot;
   svc->index = uint32_t(slot);
@@ -537,11 +541,18 @@ Status Engine::add_service(const ServiceSpec& spec) {
   return {};
 }
 
+void Engine::set_persistence(Service& svc, const ServiceSpec& spec) {
+  const uint8_t width = svc.key.addr.is_v6() ? 128 : 32;
+  svc.persistence_timeout = spec.persistence_timeout;
+  svc.persistence_prefix = std::min(spec.persistence_prefix, width);
+}
+
 Status Engine::edit_service(const ServiceSpec& spec) {
   Service* svc = find_service_mut(spec.key);
   if (!svc) return Status::error("no such service");
+  set_persistence(*svc, spec);  // templates already made keep their timeout until they expire
   if (spec.scheduler != svc->sched_name || spec.sched_flags != svc->sched_flags) {
-    auto sched = sched::make_scheduler(spec.scheduler, sched::SchedParams{spec.sched_flags});
+    auto sched = sched::make_scheduler(spec.scheduler, sched::SchedParams{spec.sched_flags, &rng_});
     if (!sched) {
       return Status::error("unknown scheduler '" + spec.scheduler + "' (known: " +
                            sched::scheduler_names() + ")");
@@ -639,6 +650,7 @@ Status Engine::add_dest(const ServiceKey& key, const DestSpec& spec) {
   if (spec.u_threshold == 0 || spec.u_threshold > d->u_threshold) d->flags &= ~sched::kDestOverload;
   d->u_threshold = spec.u_threshold;
   d->l_threshold = spec.l_threshold;
+  d->list_seq = next_list_seq_++;
   svc->dests.insert(svc->dests.begin(), d);  // IPVS adds at the head of the list
   svc->sched->add_dest(svc->dests, *d, 0);
   return {};
@@ -698,7 +710,8 @@ std::vector<ServiceSnapshot> Engine::snapshot() const {
   std::vector<ServiceSnapshot> out;
   for (const auto& s : services_) {
     if (!s) continue;
-    ServiceSnapshot ss{s->key, s->sched_name, s->stats, {}};
+    ServiceSnapshot ss{s->key, s->sched_name, s->sched_flags, s->persistence_timeout,
+                       s->persistence_prefix, s->stats, {}};
     for (size_t i = 0; i < s->dests.size(); ++i) {
       const Dest* d = s->dest_at(i);
       ss.dests.push_back(DestSnapshot{d->addr, d->port, d->fwd, d->weight, d->active_conns,

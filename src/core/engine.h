@@ -35,6 +35,8 @@ struct EngineConfig {
   // IPVS sysctl expire_nodest_conn: drop (and expire) connections of removed real servers
   // instead of letting them finish.
   bool expire_nodest_conn = false;
+  // Seed of the random source schedulers may use (twos); random per process in lvsd.
+  uint64_t random_seed = 1;
   // ICMP errors the director originates (port unreachable when no real server is available).
   uint32_t icmp_rate_per_sec = 1000;
   uint32_t icmp_burst = 50;
@@ -61,6 +63,9 @@ struct DestSnapshot {
 struct ServiceSnapshot {
   ServiceKey key;
   std::string sched_name;
+  uint32_t sched_flags = 0;
+  uint32_t persistence_timeout = 0;
+  uint8_t persistence_prefix = 128;
   Counters stats;
   std::vector<DestSnapshot> dests;  // IPVS list order
 };
@@ -149,6 +154,7 @@ class Engine {
   }
 
   Service* find_service_mut(const ServiceKey& key) const;
+  void set_persistence(Service& svc, const ServiceSpec& spec);
   Dest* find_dest(const Service& svc, const net::IpAddr& addr, uint16_t port, size_t* pos) const;
   Dest* alloc_dest();
   void release_dest(Dest& d);
@@ -184,6 +190,22 @@ class Engine {
     }
     pending_count_ = 0;
   }
+  // The schedulers' random source: splitmix64, seedable, no system calls.
+  class Rng final : public sched::RandomSource {
+   public:
+    explicit Rng(uint64_t seed) : state_(seed) {}
+    uint64_t next() override {
+      uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+      return z ^ (z >> 31);
+    }
+
+   private:
+    uint64_t state_;
+  };
+  Rng rng_;
+  uint64_t next_list_seq_ = 1;
   // ICMP token bucket.
   double icmp_tokens_ = 0;
   Nanos icmp_last_ = 0;

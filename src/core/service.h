@@ -37,6 +37,8 @@ struct Service {
   ServiceKey key;
   std::string sched_name;
   uint32_t sched_flags = 0;
+  uint32_t persistence_timeout = 0;  // seconds; 0: not persistent
+  uint8_t persistence_prefix = 128;  // already clamped to the family's width
   std::unique_ptr<sched::Scheduler> sched;
   std::vector<sched::Dest*> dests;  // IPVS list order: newest first
   Counters stats;

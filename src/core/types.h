@@ -89,7 +89,14 @@ struct ServiceKey {
 struct ServiceSpec {
   ServiceKey key;
   std::string scheduler = "wlc";  // ipvsadm's default
-  uint32_t sched_flags = 0;
+  uint32_t sched_flags = 0;       // sched::kSchedFlag1..3
+  // Persistence (ipvsadm -p / -M, keepalived persistence_timeout / persistence_granularity):
+  // a timeout of 0 means not persistent. The granularity is a prefix length over the client
+  // address (32 or 128 for one client, shorter to pin whole networks).
+  uint32_t persistence_timeout = 0;  // seconds
+  uint8_t persistence_prefix = 128;  // clamped to the family's width
+  bool persistent() const { return persistence_timeout != 0; }
+  friend bool operator==(const ServiceSpec&, const ServiceSpec&) = default;
 };
 
 struct DestSpec {

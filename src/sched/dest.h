@@ -23,6 +23,9 @@ struct Dest {
   uint32_t persist_conns = 0;   // persistence templates
   uint32_t u_threshold = 0;     // 0: no upper limit
   uint32_t l_threshold = 0;
+  // Position in IPVS's list order without scanning it: set when the server joins its service,
+  // from a counter that only grows, so a larger value is nearer the head (added later).
+  uint64_t list_seq = 0;
 
   bool overloaded() const { return (flags & kDestOverload) != 0; }
 };

@@ -1,3 +1,4 @@
+// Factories of the schedulers that choose from weights and connection counts (registry.cc).
 #pragma once
 #include <memory>
 

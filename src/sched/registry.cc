@@ -1,23 +1,34 @@
 #include "sched/registry.h"
 
 #include <array>
+#include <vector>
 
 #include "sched/factories.h"
 
 namespace lvs::sched {
 
 namespace {
-constexpr std::array kSchedulers = {
+// Schedulers that choose from weights and connection counts.
+constexpr std::array kCountSchedulers = {
     SchedInfo{"rr", "round robin", &make_rr},
     SchedInfo{"wrr", "weighted round robin", &make_wrr},
     SchedInfo{"wlc", "weighted least-connection", &make_wlc},
 };
 }  // namespace
 
-std::span<const SchedInfo> all_schedulers() { return kSchedulers; }
+std::span<const SchedInfo> count_schedulers() { return kCountSchedulers; }
+
+std::span<const SchedInfo> all_schedulers() {
+  static const std::vector<SchedInfo> all = [] {
+    std::vector<SchedInfo> v(kCountSchedulers.begin(), kCountSchedulers.end());
+    for (const SchedInfo& s : hash_schedulers()) v.push_back(s);
+    return v;
+  }();
+  return all;
+}
 
 const SchedInfo* find_scheduler(std::string_view name) {
-  for (const auto& s : kSchedulers) {
+  for (const auto& s : all_schedulers()) {
     if (s.name == name) return &s;
   }
   return nullptr;
@@ -30,7 +41,7 @@ std::unique_ptr<Scheduler> make_scheduler(std::string_view name, const SchedPara
 
 std::string scheduler_names() {
   std::string out;
-  for (const auto& s : kSchedulers) {
+  for (const auto& s : all_schedulers()) {
     if (!out.empty()) out += ", ";
     out += s.name;
   }

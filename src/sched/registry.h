@@ -12,7 +12,8 @@
 namespace lvs::sched {
 
 struct SchedParams {
-  uint32_t flags = 0;  // scheduler flags (sh-fallback, sh-port, ...), per algorithm
+  uint32_t flags = 0;               // kSchedFlag1..3 (sched/flags.h): sh-fallback, sh-port, ...
+  RandomSource* random = nullptr;   // for randomized schedulers; outlives the scheduler
 };
 
 struct SchedInfo {
@@ -22,6 +23,10 @@ struct SchedInfo {
 };
 
 std::span<const SchedInfo> all_schedulers();
+// The two halves registry.cc joins: least-connection and weight-based schedulers
+// (registry.cc), hash and locality-based ones (registry_hash.cc).
+std::span<const SchedInfo> count_schedulers();
+std::span<const SchedInfo> hash_schedulers();
 const SchedInfo* find_scheduler(std::string_view name);
 // nullptr for an unknown name.
 std::unique_ptr<Scheduler> make_scheduler(std::string_view name, const SchedParams& params = {});

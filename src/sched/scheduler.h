@@ -4,7 +4,8 @@
 // schedule() default to doing nothing.
 //
 // The destination list is the service's, in IPVS order: the most recently added server first
-// (IPVS links new dests with list_add_rcu at the head). Hooks are called after the list changed.
+// (IPVS links new dests with list_add_rcu at the head), which Dest::list_seq also encodes
+// (larger = earlier in the list). Hooks are called after the list changed.
 // Threading: a scheduler belongs to one worker's engine and is never shared.
 #pragma once
 
@@ -20,13 +21,22 @@ namespace lvs::sched {
 
 using DestList = std::span<Dest* const>;
 
-// The packet fields hash-based schedulers key on.
+// The packet fields hash-based schedulers key on, and the time (locality-based schedulers
+// age their tables with it; schedulers never read a clock).
 struct SchedPacket {
   const net::IpAddr* saddr = nullptr;
   const net::IpAddr* daddr = nullptr;
   uint16_t sport = 0;
   uint16_t dport = 0;
   uint8_t proto = 0;
+  uint64_t now_ns = 0;
+};
+
+// Randomness for schedulers that need it (twos), injected so tests can fix it.
+class RandomSource {
+ public:
+  virtual ~RandomSource() = default;
+  virtual uint64_t next() = 0;
 };
 
 class Scheduler {
