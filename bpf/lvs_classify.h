@@ -2,7 +2,8 @@
  *
  * A packet is lvsd's ("ours") when, with map lookups only:
  *   (proto, daddr, dport, family) is in lvs_services   -> LVS_OURS_SERVICE, or
- *   (proto, saddr, sport, family) is in lvs_backends   -> LVS_OURS_BACKEND (a NAT reply).
+ *   (proto, saddr, sport, family) is in lvs_backends   -> LVS_OURS_BACKEND (a NAT reply);
+ * with port 0 in place of the port too, when lvs_config says port-0 entries exist.
  * Everything else (ARP, VLAN-tagged frames, IP fragments, ICMP, other transports, truncated or
  * malformed headers, IPv6 with a fragment header or with more than LVS_MAX_EXT_HDRS extension
  * headers) is not ours and stays with the kernel.
@@ -50,6 +51,13 @@ struct {
   __type(key, struct lvs_endpoint);
   __type(value, __u32); /* flags, reserved */
 } lvs_backends SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct lvs_config);
+} lvs_config SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -155,10 +163,21 @@ static __always_inline enum lvs_verdict lvs_classify(const struct lvs_pkt* p,
   key.proto = l4proto;
 
   if (bpf_map_lookup_elem(&lvs_services, &key)) return LVS_OURS_SERVICE;
+  const __u32 zero = 0;
+  const struct lvs_config* cfg = bpf_map_lookup_elem(&lvs_config, &zero);
+  const __u32 flags = cfg ? cfg->flags : 0;
+  if (flags & LVS_CFG_PORT0_SERVICES) {
+    key.port = 0;
+    if (bpf_map_lookup_elem(&lvs_services, &key)) return LVS_OURS_SERVICE;
+  }
 
   __builtin_memcpy(key.addr, saddr, sizeof(saddr));
   key.port = sport;
   if (bpf_map_lookup_elem(&lvs_backends, &key)) return LVS_OURS_BACKEND;
+  if (flags & LVS_CFG_PORT0_BACKENDS) {
+    key.port = 0;
+    if (bpf_map_lookup_elem(&lvs_backends, &key)) return LVS_OURS_BACKEND;
+  }
   return LVS_NOT_OURS;
 }
 

@@ -52,6 +52,16 @@ struct lvs_iface {
   lvs_u32 flags; /* reserved, 0 */
 };
 
+/* Value of lvs_config (an array of one): what the classifier needs to look for. Port-0
+ * ("all ports") services and their NAT real servers sit in the maps with port 0; the wildcard
+ * lookups run only when such entries exist, so other traffic keeps its two lookups. */
+#define LVS_CFG_PORT0_SERVICES 0x1
+#define LVS_CFG_PORT0_BACKENDS 0x2
+struct lvs_config {
+  lvs_u32 flags;
+  lvs_u32 reserved;
+};
+
 /* Indexes of lvs_stats, a per-CPU array of lvs_u64 counters. lvs_xdp_main and lvs_tc_steal
  * count; lvs_sock_filter does not (it runs once per socket and also sees outgoing frames). */
 enum lvs_stat {

@@ -1,5 +1,8 @@
-// A connection entry: 88 bytes for either family, keyed both ways (client side for packets from
+// A connection entry: 96 bytes for either family, keyed both ways (client side for packets from
 // the client, real-server side for replies). IPVS's ip_vs_conn is over 300 bytes.
+// Persistence templates (IPVS IP_VS_CONN_F_TEMPLATE) are entries too: keyed on the client side
+// only, by <proto, client network, 0, VIP or fwmark, service port or 0>, pinning a client to a
+// real server while they control live connections or until their timeout.
 #pragma once
 
 #include <cstdint>
@@ -15,10 +18,15 @@ inline constexpr uint32_t kNil = 0xffffffff;
 inline constexpr uint16_t kConnInUse = 0x0001;     // allocated
 inline constexpr uint16_t kConnInactive = 0x0002;  // counted in the dest's inactive_conns
 inline constexpr uint16_t kConnNoOutput = 0x0004;  // replies bypass the director (DR/TUN)
+inline constexpr uint16_t kConnTemplate = 0x0008;  // a persistence template
+inline constexpr uint16_t kConnUnhashed = 0x0010;  // an invalidated template: no longer found
 
 struct Conn {
-  uint32_t in_next;   // hash chain, client side; free-list link when not in use
-  uint32_t out_next;  // hash chain, real-server side
+  uint32_t in_next;  // hash chain, client side; free-list link when not in use
+  union {
+    uint32_t out_next;          // hash chain, real-server side
+    uint32_t template_timeout;  // templates (never on that side): seconds they last
+  };
   uint8_t proto;
   uint8_t af;  // 4 or 6
   uint8_t state;
@@ -35,6 +43,8 @@ struct Conn {
   uint32_t slot_tick;  // tick of the wheel slot it is linked in
   uint32_t t_prev;     // timer wheel links
   uint32_t t_next;
+  uint32_t control;    // the template this connection was scheduled by, or kNil
+  uint32_t n_control;  // templates: live connections they control
 
   net::Family family() const { return af == 6 ? net::Family::kV6 : net::Family::kV4; }
   net::IpAddr client() const { return make(caddr); }
@@ -46,6 +56,6 @@ struct Conn {
     return af == 6 ? net::IpAddr::v6(a) : net::IpAddr::v4(a);
   }
 };
-static_assert(sizeof(Conn) == 88, "Conn layout changed: check the memory budget per connection");
+static_assert(sizeof(Conn) == 96, "Conn layout changed: check the memory budget per connection");
 
 }  // namespace lvs::core

@@ -92,7 +92,7 @@ uint32_t ConnTable::alloc() {
   }
   Conn& c = pool_[i];
   std::memset(&c, 0, sizeof(Conn));
-  c.in_next = c.out_next = c.t_prev = c.t_next = kNil;
+  c.in_next = c.out_next = c.t_prev = c.t_next = c.control = kNil;
   c.flags = kConnInUse;
   ++size_;
   return i;
@@ -117,10 +117,11 @@ uint64_t ConnTable::hash(const ConnKey& k) const {
   return mum(h ^ ports, seed0_);
 }
 
-uint32_t ConnTable::find_in(uint64_t h, const ConnKey& k) const {
+uint32_t ConnTable::find_in_kind(uint64_t h, const ConnKey& k, uint16_t template_flag) const {
   for (uint32_t i = in_heads_[h & mask_]; i != kNil; i = pool_[i].in_next) {
     const Conn& c = pool_[i];
     if (c.cport == k.a_port && c.vport == k.b_port && c.proto == k.proto && c.af == k.af &&
+        (c.flags & kConnTemplate) == template_flag &&
         addr_eq(c.caddr, k.a_addr, k.af) && addr_eq(c.vaddr, k.b_addr, k.af)) {
       return i;
     }
@@ -175,8 +176,13 @@ void ConnTable::unlink_chain(uint32_t* heads, uint64_t h, uint32_t i, bool in) {
 
 void ConnTable::unlink(uint32_t i) {
   const Conn& c = pool_[i];
-  unlink_chain(in_heads_, hash(in_key(c)), i, true);
-  unlink_chain(out_heads_, hash(out_key(c)), i, false);
+  if (!(c.flags & kConnUnhashed)) unlink_chain(in_heads_, hash(in_key(c)), i, true);
+  if (!(c.flags & kConnTemplate)) unlink_chain(out_heads_, hash(out_key(c)), i, false);
+}
+
+void ConnTable::unlink_in(uint32_t i) {
+  unlink_chain(in_heads_, hash(in_key(pool_[i])), i, true);
+  pool_[i].flags |= kConnUnhashed;
 }
 
 }  // namespace lvs::core

@@ -51,10 +51,15 @@ class ConnTable {
   void prefetch_out(uint64_t h) const { __builtin_prefetch(&out_heads_[h & mask_]); }
   uint32_t head_in(uint64_t h) const { return in_heads_[h & mask_]; }
   uint32_t head_out(uint64_t h) const { return out_heads_[h & mask_]; }
-  uint32_t find_in(uint64_t h, const ConnKey& k) const;
+  // Connections only; find_template() finds templates, which packets never match.
+  uint32_t find_in(uint64_t h, const ConnKey& k) const { return find_in_kind(h, k, 0); }
+  uint32_t find_template(uint64_t h, const ConnKey& k) const {
+    return find_in_kind(h, k, kConnTemplate);
+  }
   uint32_t find_out(uint64_t h, const ConnKey& k) const;
 
-  // Links an entry whose key fields are set into both indexes; unlink undoes it.
+  // Links an entry whose key fields are set into both indexes; unlink undoes it (templates and
+  // unhashed entries: only what they are linked in).
   void link(uint32_t i);
   // link() in two halves, so the real-server-side bucket of a new entry can be prefetched and
   // linked later in the burst: link_in now, link_out(i, out_hash) afterwards.
@@ -62,6 +67,7 @@ class ConnTable {
   uint64_t out_hash(uint32_t i) const { return hash(out_key(pool_[i])); }
   void link_out(uint32_t i, uint64_t h);
   void unlink(uint32_t i);
+  void unlink_in(uint32_t i);
 
   // Calls f(index) for every entry in use (control path: listing, flush).
   template <typename F>
@@ -80,6 +86,7 @@ class ConnTable {
 
  private:
   void unlink_chain(uint32_t* heads, uint64_t h, uint32_t i, bool in);
+  uint32_t find_in_kind(uint64_t h, const ConnKey& k, uint16_t template_flag) const;
 
   Conn* pool_ = nullptr;
   uint32_t* in_heads_ = nullptr;

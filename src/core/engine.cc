@@ -81,11 +81,16 @@ Engine::~Engine() = default;
 // ---------------------------------------------------------------------------------------------
 // Data path.
 
+// As ip_vs_service_find: the firewall mark first, then <proto, VIP, port>, then the VIP's
+// port-0 ("all ports") service.
 Service* Engine::lookup_service(const Packet& pkt, const net::ParsedPacket& p) const {
   if (pkt.mark != 0) {
     if (Service* s = index_.find_fwmark(p.family, pkt.mark)) return s;
   }
-  return index_.find(p.l4_proto, p.family, daddr_of(pkt.data, p), p.dport);
+  const uint8_t* vip = daddr_of(pkt.data, p);
+  Service* s = index_.find(p.l4_proto, p.family, vip, p.dport);
+  if (s == nullptr && port0_services_ != 0) s = index_.find(p.l4_proto, p.family, vip, 0);
+  return s;
 }
 
 void Engine::process(std::span<Packet> burst, Nanos now) {
@@ -280,14 +285,26 @@ uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
   const net::ParsedPacket& p = w.p;
   Service& svc = *w.svc;
   const uint8_t af = af_of(p);
-  const net::IpAddr saddr = addr_of(w.key.a_addr, af);
-  const net::IpAddr daddr = addr_of(w.key.b_addr, af);
-  const sched::SchedPacket sp{&saddr, &daddr, p.sport, p.dport, p.l4_proto, now};
-  auto* d = static_cast<Dest*>(svc.sched->schedule(svc.dests, sp));
-  if (d == nullptr) {
-    drop(pkt, DropReason::kNoRealServer);
-    reply_port_unreachable(pkt, p, now);
-    return kNil;
+  Dest* d = nullptr;
+  uint32_t ti = kNil;
+  if (svc.persistence_timeout != 0) {
+    DropReason why = DropReason::kNone;
+    ti = persist_template(svc, w, now_tick, now, &d, &why);
+    if (ti == kNil) {
+      drop(pkt, why);
+      if (why == DropReason::kNoRealServer) reply_port_unreachable(pkt, p, now);
+      return kNil;
+    }
+  } else {
+    const net::IpAddr saddr = addr_of(w.key.a_addr, af);
+    const net::IpAddr daddr = addr_of(w.key.b_addr, af);
+    const sched::SchedPacket sp{&saddr, &daddr, p.sport, p.dport, p.l4_proto, now};
+    d = static_cast<Dest*>(svc.sched->schedule(svc.dests, sp));
+    if (d == nullptr) {
+      drop(pkt, DropReason::kNoRealServer);
+      reply_port_unreachable(pkt, p, now);
+      return kNil;
+    }
   }
   const uint32_t ci = conns_.alloc();
   if (ci == kNil) {
@@ -307,7 +324,13 @@ uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
   std::memcpy(c.daddr, d->addr.data(), alen);
   c.cport = p.sport;
   c.vport = p.dport;
-  c.dport = (d->fwd == Fwd::kNat && d->port != 0) ? d->port : p.dport;
+  // The server's port where it has one; port-0 (all ports) services keep the client's. A
+  // persistent service maps only its own port (ip_vs_sched_persist).
+  if (svc.persistence_timeout != 0) {
+    c.dport = (p.dport == svc.key.port && d->port != 0) ? d->port : p.dport;
+  } else {
+    c.dport = d->port != 0 ? d->port : p.dport;
+  }
   c.dest = d->index;
   // Client side now (a second packet of this flow in the same burst must find it); the
   // real-server side at the end of the burst, its bucket prefetched meanwhile: no reply of a
@@ -317,6 +340,13 @@ uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
   conns_.prefetch_out(ho);
   pending_links_[pending_count_++] = PendingLink{ci, ho};
   wheel_.arm(ci, now_tick + ticks(kNewConnTimeoutSec));
+  if (ti != kNil) {
+    // Under a template: it controls this connection, and each use extends it (ip_vs_conn_put).
+    Conn& t = conns_.at(ti);
+    c.control = ti;
+    ++t.n_control;
+    wheel_.rearm(ti, now_tick + ticks(t.template_timeout));
+  }
 
   ++d->refcnt;
   ++d->inactive_conns;
@@ -325,6 +355,86 @@ uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
   ++svc.stats.conns;
   ++counters_.total.conns;
   return ci;
+}
+
+// A template is valid while its server is in the service and, with expire_quiescent_template,
+// has a positive weight (ip_vs_check_template).
+bool Engine::template_valid(const Conn& t) const {
+  const Dest& d = *dests_[t.dest];
+  if (!(d.flags & sched::kDestAvailable)) return false;
+  return !(cfg_.expire_quiescent_template && d.weight == 0);
+}
+
+// ip_vs_sched_persist: the template <proto, client network, 0, VIP, port> pins the client to
+// a real server. The port is the service's for ordinary services, 0 for port-0 services, fwmark
+// services (whose template holds the mark instead of the VIP, proto 0) and FTP (port 21, whose
+// data connections use other ports).
+uint32_t Engine::persist_template(Service& svc, const Work& w, uint32_t now_tick, Nanos now,
+                                  Dest** dest, DropReason* why) {
+  constexpr uint16_t kFtpPort = 21;
+  const net::ParsedPacket& p = w.p;
+  const uint8_t af = af_of(p);
+  const size_t alen = af == 4 ? 4 : 16;
+  uint8_t snet[16] = {};
+  std::memcpy(snet, w.key.a_addr, alen);
+  const unsigned prefix = svc.persistence_prefix;
+  for (unsigned bit = prefix; bit < alen * 8; ++bit) snet[bit / 8] &= uint8_t(~(0x80u >> (bit % 8)));
+  uint8_t vaddr[16] = {};
+  uint8_t proto = p.l4_proto;
+  uint16_t vport = 0;
+  if (svc.key.fwmark != 0) {
+    proto = 0;
+    net::store_be32(vaddr, svc.key.fwmark);
+  } else {
+    std::memcpy(vaddr, w.key.b_addr, alen);
+    if (p.dport == svc.key.port && svc.key.port != kFtpPort) vport = p.dport;
+  }
+  const ConnKey key{snet, vaddr, 0, vport, proto, af};
+  const uint64_t h = conns_.hash(key);
+  uint32_t ti = conns_.find_template(h, key);
+  if (ti != kNil && !template_valid(conns_.at(ti))) {
+    // Invalidated as IPVS does: no longer found, left to expire while its connections finish.
+    conns_.unlink_in(ti);
+    ti = kNil;
+  }
+  if (ti != kNil) {
+    *dest = dests_[conns_.at(ti).dest].get();
+    return ti;
+  }
+  const net::IpAddr saddr = addr_of(w.key.a_addr, af);
+  const net::IpAddr daddr = addr_of(w.key.b_addr, af);
+  const sched::SchedPacket sp{&saddr, &daddr, p.sport, p.dport, p.l4_proto, now};
+  Dest* d = static_cast<Dest*>(svc.sched->schedule(svc.dests, sp));
+  if (d == nullptr) {
+    *why = DropReason::kNoRealServer;
+    return kNil;
+  }
+  ti = conns_.alloc();
+  if (ti == kNil) {
+    *why = DropReason::kTableFull;
+    return kNil;
+  }
+  Conn& t = conns_.at(ti);
+  t.proto = proto;
+  t.af = af;
+  t.state = kTcpNone;
+  t.fwd = uint8_t(d->fwd);
+  t.flags |= kConnTemplate;
+  std::memcpy(t.caddr, snet, alen);
+  std::memcpy(t.vaddr, vaddr, alen);
+  std::memcpy(t.daddr, d->addr.data(), alen);
+  t.cport = 0;
+  t.vport = vport;
+  t.dport = d->port;
+  t.dest = d->index;
+  t.template_timeout = svc.persistence_timeout;
+  conns_.link_in(ti);
+  wheel_.arm(ti, now_tick + ticks(t.template_timeout));
+  ++d->refcnt;
+  ++d->persist_conns;
+  bind_counts(*d);
+  *dest = d;
+  return ti;
 }
 
 void Engine::set_state(Conn& c, Dir dir, const net::ParsedPacket& p, uint32_t ci,
@@ -467,14 +577,25 @@ void Engine::expire_conn(uint32_t ci) {
   if (pending_count_ != 0) flush_pending_links();  // unlink() needs both links in place
   Conn& c = conns_.at(ci);
   Dest& d = *dests_[c.dest];
-  conns_.unlink(ci);
-  const bool inactive = c.flags & kConnInactive;
-  if (inactive) {
-    --d.inactive_conns;
+  if (c.flags & kConnTemplate) {
+    // A template outlives its timeout while it controls connections (ip_vs_conn_expire).
+    if (c.n_control != 0) {
+      wheel_.arm(ci, wheel_.now_tick() + ticks(c.template_timeout));
+      return;
+    }
+    conns_.unlink(ci);
+    --d.persist_conns;
+    unbind_counts(d);
   } else {
-    --d.active_conns;
+    conns_.unlink(ci);
+    if (c.control != kNil) --conns_.at(c.control).n_control;
+    if (c.flags & kConnInactive) {
+      --d.inactive_conns;
+    } else {
+      --d.active_conns;
+    }
+    unbind_counts(d);
   }
-  unbind_counts(d);
   conns_.free(ci);
   ++counters_.conns_expired;
   if (--d.refcnt == 0 && d.trashed) release_dest(d);
@@ -513,10 +634,17 @@ Service* Engine::find_service_mut(const ServiceKey& key) const {
 
 const Service* Engine::find_service(const ServiceKey& key) const { return find_service_mut(key); }
 
-void Engine::reindex() { index_.rebuild(services_, cfg_.hash_seed); }
+void Engine::reindex() {
+  index_.rebuild(services_, cfg_.hash_seed);
+  port0_services_ = 0;
+  for (const auto& s : services_) port0_services_ += s && s->key.fwmark == 0 && s->key.port == 0;
+}
 
 Status Engine::add_service(const ServiceSpec& spec) {
   if (find_service_mut(spec.key)) return Status::error("service already exists");
+  if (spec.key.fwmark == 0 && spec.key.port == 0 && !spec.persistent()) {
+    return Status::error("port 0 (all ports) needs a persistent service");
+  }
   auto sched = sched::make_scheduler(spec.scheduler, sched::SchedParams{spec.sched_flags, &rng_});
   if (!sched) {
     return Status::error("unknown scheduler '" + spec.scheduler + "' (known: " +
@@ -550,6 +678,9 @@ void Engine::set_persistence(Service& svc, const ServiceSpec& spec) {
 Status Engine::edit_service(const ServiceSpec& spec) {
   Service* svc = find_service_mut(spec.key);
   if (!svc) return Status::error("no such service");
+  if (spec.key.fwmark == 0 && spec.key.port == 0 && !spec.persistent()) {
+    return Status::error("port 0 (all ports) needs a persistent service");
+  }
   set_persistence(*svc, spec);  // templates already made keep their timeout until they expire
   if (spec.scheduler != svc->sched_name || spec.sched_flags != svc->sched_flags) {
     auto sched = sched::make_scheduler(spec.scheduler, sched::SchedParams{spec.sched_flags, &rng_});
@@ -702,6 +833,38 @@ std::vector<BackendEndpoint> Engine::nat_backends() const {
     if (d->trashed && d->refcnt == 0) continue;
     const BackendEndpoint b{d->svc_key.proto, d->addr, d->port};
     if (std::find(out.begin(), out.end(), b) == out.end()) out.push_back(b);
+  }
+  return out;
+}
+
+std::vector<ConnSnapshot> Engine::list_conns(bool templates_only, size_t max) const {
+  std::vector<ConnSnapshot> out;
+  const uint32_t now = wheel_.now_tick();
+  for (uint32_t i = 0; i < conns_.capacity() && out.size() < max; ++i) {
+    const Conn& c = conns_.at(i);
+    if (!(c.flags & kConnInUse)) continue;
+    const bool is_template = c.flags & kConnTemplate;
+    if (templates_only && !is_template) continue;
+    ConnSnapshot s;
+    s.proto = c.proto;
+    s.is_template = is_template;
+    s.caddr = c.client();
+    s.daddr = c.real();
+    if (is_template && c.proto == 0) {
+      s.fwmark = net::load_be32(c.vaddr);
+    } else {
+      s.vaddr = c.vip();
+    }
+    s.cport = c.cport;
+    s.vport = c.vport;
+    s.dport = c.dport;
+    s.fwd = Fwd(c.fwd);
+    s.state = is_template ? "NONE" : c.proto == net::kProtoTcp ? tcp_state_name(c.state) : "UDP";
+    s.expires_in_s = TimerWheel::before(now, c.expires)
+                         ? (c.expires - now + TimerWheel::kTicksPerSec - 1) / TimerWheel::kTicksPerSec
+                         : 0;
+    s.n_control = is_template ? c.n_control : 0;
+    out.push_back(s);
   }
   return out;
 }

@@ -35,6 +35,9 @@ struct EngineConfig {
   // IPVS sysctl expire_nodest_conn: drop (and expire) connections of removed real servers
   // instead of letting them finish.
   bool expire_nodest_conn = false;
+  // IPVS sysctl expire_quiescent_template: a persistence template whose server has weight 0
+  // stops pinning new connections to it.
+  bool expire_quiescent_template = false;
   // Seed of the random source schedulers may use (twos); random per process in lvsd.
   uint64_t random_seed = 1;
   // ICMP errors the director originates (port unreachable when no real server is available).
@@ -76,6 +79,19 @@ struct BackendEndpoint {
   net::IpAddr addr;
   uint16_t port = 0;
   friend bool operator==(const BackendEndpoint&, const BackendEndpoint&) = default;
+};
+
+// One connection or persistence template, as ipvsadm -Lc (--persistent-conn) lists them.
+struct ConnSnapshot {
+  uint8_t proto = 0;  // 0 for fwmark templates
+  bool is_template = false;
+  net::IpAddr caddr, vaddr, daddr;
+  uint16_t cport = 0, vport = 0, dport = 0;
+  uint32_t fwmark = 0;  // fwmark templates: the mark (vaddr is then unset)
+  Fwd fwd = Fwd::kNat;
+  std::string_view state;  // "ESTABLISHED", ..., "UDP", "NONE" for templates
+  uint32_t expires_in_s = 0;
+  uint32_t n_control = 0;  // templates: connections they control
 };
 
 // Which worker owns connections of a client endpoint.
@@ -127,6 +143,8 @@ class Engine {
   std::vector<BackendEndpoint> nat_backends() const;
   const Service* find_service(const ServiceKey& key) const;
   const ConnTable& conns() const { return conns_; }
+  // Up to `max` entries; with templates_only, persistence templates alone.
+  std::vector<ConnSnapshot> list_conns(bool templates_only = false, size_t max = SIZE_MAX) const;
   const Dest* dest(uint32_t index) const {
     return index < dests_.size() ? dests_[index].get() : nullptr;
   }
@@ -140,6 +158,9 @@ class Engine {
   void handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nanos now);
   void handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick);
   uint32_t new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now);
+  uint32_t persist_template(Service& svc, const Work& w, uint32_t now_tick, Nanos now, Dest** dest,
+                            DropReason* why);
+  bool template_valid(const Conn& t) const;
   void set_state(Conn& c, Dir dir, const net::ParsedPacket& p, uint32_t ci, uint32_t now_tick);
   void expire_conn(uint32_t ci);
   DropReason next_hop(const net::IpAddr& dst, bool on_link, NextHop& nh);
@@ -155,6 +176,7 @@ class Engine {
 
   Service* find_service_mut(const ServiceKey& key) const;
   void set_persistence(Service& svc, const ServiceSpec& spec);
+  size_t port0_services_ = 0;  // services on port 0 (all ports): a second lookup when > 0
   Dest* find_dest(const Service& svc, const net::IpAddr& addr, uint16_t port, size_t* pos) const;
   Dest* alloc_dest();
   void release_dest(Dest& d);

@@ -272,10 +272,22 @@ bool Director::sync_classifier(std::string* err) {
       if (b.proto == 0 || b.proto == proto) be.push_back(io::make_endpoint(proto, b.addr, b.port));
     }
   }
+  uint32_t flags = 0;
+  for (const auto& vs : cfg_.services) {
+    if (vs.key.fwmark == 0 && vs.key.port == 0) flags |= LVS_CFG_PORT0_SERVICES;
+  }
+  for (const auto& b : backends) {
+    if (b.port == 0) flags |= LVS_CFG_PORT0_BACKENDS;
+  }
   const int sfd = xdp_ ? xdp_->services_fd() : steal_->services_fd();
   const int bfd = xdp_ ? xdp_->backends_fd() : steal_->backends_fd();
-  std::string e = io::sync_endpoints(sfd, services);
+  const int cfd = xdp_ ? xdp_->config_fd() : steal_->config_fd();
+  // Flags first when entries are added (the wildcard lookups then find them), entries first
+  // when they go: in between, traffic is only ever classified more generously.
+  std::string e = io::set_config(cfd, flags | LVS_CFG_PORT0_SERVICES | LVS_CFG_PORT0_BACKENDS);
+  if (e.empty()) e = io::sync_endpoints(sfd, services);
   if (e.empty()) e = io::sync_endpoints(bfd, be);
+  if (e.empty()) e = io::set_config(cfd, flags);
   if (!e.empty()) {
     *err = e;
     return false;
@@ -440,6 +452,9 @@ std::string Director::stats_json() {
                          {"port", s.key.port},
                          {"fwmark", s.key.fwmark},
                          {"scheduler", s.sched_name},
+                         {"sched_flags", s.sched_flags},
+                         {"persistence_timeout", s.persistence_timeout},
+                         {"persistence_prefix", s.persistence_prefix},
                          {"stats", counters_json(s.stats)},
                          {"dests", nlohmann::json::array()}};
     for (const auto& d : s.dests) {
@@ -449,6 +464,7 @@ std::string Director::stats_json() {
                              {"weight", d.weight},
                              {"active_conns", d.active_conns},
                              {"inactive_conns", d.inactive_conns},
+                             {"persist_conns", d.persist_conns},
                              {"stats", counters_json(d.stats)}});
     }
     j["services"].push_back(std::move(js));

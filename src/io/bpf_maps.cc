@@ -64,6 +64,15 @@ std::string sync_endpoints(int fd, const std::vector<lvs_endpoint>& want) {
   return {};
 }
 
+std::string set_config(int fd, uint32_t flags) {
+  const uint32_t key = 0;
+  const lvs_config cfg{flags, 0};
+  if (bpf_map_update_elem(fd, &key, &cfg, BPF_ANY) != 0) {
+    return std::string("setting the classifier's flags: ") + std::strerror(errno);
+  }
+  return {};
+}
+
 std::array<uint64_t, LVS_STAT_MAX> read_stats(int fd) {
   std::array<uint64_t, LVS_STAT_MAX> out{};
   const int ncpu = libbpf_num_possible_cpus();

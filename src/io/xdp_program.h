@@ -30,6 +30,7 @@ class XdpProgram {
   int services_fd() const { return services_fd_; }
   int backends_fd() const { return backends_fd_; }
   int stats_fd() const { return stats_fd_; }
+  int config_fd() const { return config_fd_; }
   // Interface `ifindex` uses row `slot` of lvs_xsks.
   bool set_iface_slot(uint32_t ifindex, uint32_t slot, std::string* err);
   // Socket `fd` receives what arrives on queue `queue` of the interface in `slot`.
@@ -50,6 +51,7 @@ class XdpProgram {
   std::vector<std::pair<std::string, int>> maps_;  // name, fd (owned)
   std::vector<Attached> attached_;
   int services_fd_ = -1, backends_fd_ = -1, stats_fd_ = -1, ifaces_fd_ = -1, xsks_fd_ = -1;
+  int config_fd_ = -1;
 };
 
 }  // namespace lvs::io

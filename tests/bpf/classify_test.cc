@@ -415,6 +415,35 @@ TEST_F(ClassifyXdp, RemovingTheServiceReturnsTrafficToTheKernel) {
   EXPECT_EQ(delta, (Stats{1, 0, 0, 1, 0}));
 }
 
+// Port-0 ("all ports") services and their NAT real servers are wildcard entries, looked up only
+// when lvs_config says they exist.
+TEST_F(ClassifyXdp, PortZeroEntriesMatchOnlyWhenFlagged) {
+  const lvs_endpoint svc0 = endpoint(kTcp, kVip, 0);
+  const lvs_endpoint be0 = endpoint(kTcp, kRs1, 0);
+  ASSERT_EQ(put_endpoint(map("lvs_services"), svc0), 0);
+  ASSERT_EQ(put_endpoint(map("lvs_backends"), be0), 0);
+  const uint32_t key = 0;
+  auto set_flags = [&](uint32_t flags) {
+    const lvs_config cfg{flags, 0};
+    return bpf_map_update_elem(map("lvs_config"), &key, &cfg, BPF_ANY);
+  };
+  // Without the flags the wildcard entries are invisible.
+  ASSERT_EQ(set_flags(0), 0);
+  auto [r, delta] = run_on_lo(tcp(kClient, kClientPort, kVip, 4444));
+  EXPECT_EQ(delta, (Stats{1, 0, 0, 1, 0}));
+  ASSERT_EQ(set_flags(LVS_CFG_PORT0_SERVICES | LVS_CFG_PORT0_BACKENDS), 0);
+  std::tie(r, delta) = run_on_lo(tcp(kClient, kClientPort, kVip, 4444));
+  EXPECT_EQ(delta[LVS_STAT_SERVICE], 1u);
+  std::tie(r, delta) = run_on_lo(tcp(kRs1, 4444, kClient, kClientPort));
+  EXPECT_EQ(delta[LVS_STAT_BACKEND], 1u);
+  // Another address still passes.
+  std::tie(r, delta) = run_on_lo(tcp(kClient, kClientPort, kRs1, 4444));
+  EXPECT_EQ(delta[LVS_STAT_PASS], 1u);
+  ASSERT_EQ(set_flags(0), 0);
+  EXPECT_EQ(bpf_map_delete_elem(map("lvs_services"), &svc0), 0);
+  EXPECT_EQ(bpf_map_delete_elem(map("lvs_backends"), &be0), 0);
+}
+
 // Both objects carry the names lvsd's loader looks up.
 TEST(ClassifyObjects, ProgramsAndMapsByName) {
   ASSERT_TRUE(loaded().steal) << loaded().error;
@@ -423,10 +452,11 @@ TEST(ClassifyObjects, ProgramsAndMapsByName) {
   EXPECT_GE(prog_fd(xdp, "lvs_xdp_main"), 0);
   EXPECT_GE(prog_fd(steal, "lvs_sock_filter"), 0);
   EXPECT_GE(prog_fd(steal, "lvs_tc_steal"), 0);
-  for (const char* m : {"lvs_services", "lvs_backends", "lvs_stats", "lvs_ifaces", "lvs_xsks"}) {
+  for (const char* m :
+       {"lvs_services", "lvs_backends", "lvs_stats", "lvs_ifaces", "lvs_xsks", "lvs_config"}) {
     EXPECT_GE(map_fd(xdp, m), 0) << m;
   }
-  for (const char* m : {"lvs_services", "lvs_backends", "lvs_stats"}) {
+  for (const char* m : {"lvs_services", "lvs_backends", "lvs_stats", "lvs_config"}) {
     EXPECT_GE(map_fd(steal, m), 0) << m;
   }
   EXPECT_EQ(bpf_program__type(bpf_object__find_program_by_name(xdp, "lvs_xdp_main")),

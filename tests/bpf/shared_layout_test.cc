@@ -46,6 +46,9 @@ const Layout kEndpoint{"lvs_endpoint",
                         LVS_FIELD(lvs_endpoint, proto), LVS_FIELD(lvs_endpoint, family)}};
 const Layout kIface{
     "lvs_iface", sizeof(lvs_iface), {LVS_FIELD(lvs_iface, slot), LVS_FIELD(lvs_iface, flags)}};
+const Layout kConfig{"lvs_config",
+                     sizeof(lvs_config),
+                     {LVS_FIELD(lvs_config, flags), LVS_FIELD(lvs_config, reserved)}};
 
 struct BtfCloser {
   void operator()(btf* b) const { btf__free(b); }
@@ -104,6 +107,8 @@ TEST(SharedLayout, XdpObjectMatchesCxx) {
   ASSERT_TRUE(b) << "cannot read BTF of " << LVS_BPF_XDP_OBJECT;
   expect_layout(b.get(), kEndpoint, "lvs_xdp.bpf.o");
   expect_layout(b.get(), kIface, "lvs_xdp.bpf.o");
+  expect_layout(b.get(), kConfig, "lvs_xdp.bpf.o");
+  expect_map_type(b.get(), "lvs_config", "value", "lvs_config");
   expect_map_type(b.get(), "lvs_services", "key", "lvs_endpoint");
   expect_map_type(b.get(), "lvs_backends", "key", "lvs_endpoint");
   expect_map_type(b.get(), "lvs_ifaces", "value", "lvs_iface");
@@ -113,6 +118,7 @@ TEST(SharedLayout, StealObjectMatchesCxx) {
   BtfPtr b = parse(LVS_BPF_STEAL_OBJECT);
   ASSERT_TRUE(b) << "cannot read BTF of " << LVS_BPF_STEAL_OBJECT;
   expect_layout(b.get(), kEndpoint, "lvs_steal.bpf.o");
+  expect_layout(b.get(), kConfig, "lvs_steal.bpf.o");
   expect_map_type(b.get(), "lvs_services", "key", "lvs_endpoint");
   expect_map_type(b.get(), "lvs_backends", "key", "lvs_endpoint");
 }

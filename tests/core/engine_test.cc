@@ -79,7 +79,7 @@ net::IpAddr dst_of(const std::vector<uint8_t>& frame) {
 TEST(Engine, ControlErrors) {
   Rig r;
   EXPECT_FALSE(r.engine.add_service({kTcp, "nope", 0}).ok());
-  EXPECT_NE(r.engine.add_service({kTcp, "nope", 0}).message().find("rr, wrr, wlc"),
+  EXPECT_NE(r.engine.add_service({kTcp, "nope", 0}).message().find("(known: rr, wrr"),
             std::string::npos);
   ASSERT_TRUE(r.engine.add_service({kTcp, "rr", 0}).ok());
   EXPECT_FALSE(r.engine.add_service({kTcp, "rr", 0}).ok());
@@ -392,6 +392,54 @@ TEST(Engine, FlushRemovesServices) {
   r.engine.flush();
   EXPECT_TRUE(r.engine.snapshot().empty());
   EXPECT_EQ(r.tcp_in(1000, net::kTcpSyn, 1).reason, DropReason::kNoService);
+}
+
+}  // namespace
+}  // namespace lvs::core
+
+namespace lvs::core {
+namespace {
+
+// IPVS's OVERLOAD rules (ip_vs_bind_dest / ip_vs_unbind_dest): a server at its upper threshold
+// gets no new connections; it takes them again below its lower threshold, or below 3/4 of the
+// upper one when no lower one is set. SYN_RECV connections last 60 s: starting them at
+// different times lets them end one step at a time.
+TEST(Engine, ThresholdsFollowIpvsOverloadRules) {
+  // lower threshold -> how many of rs1's 4 connections must end before it takes work again
+  for (const auto& [lower, must_end] : {std::pair{0u, 2}, std::pair{2u, 3}}) {
+    SCOPED_TRACE(lower);
+    Rig r;
+    ASSERT_TRUE(r.engine.add_service({kTcp, "rr", 0}).ok());
+    ASSERT_TRUE(r.engine.add_dest(kTcp, {kRs2, 80, Fwd::kNat, 1, 0, 0}).ok());
+    ASSERT_TRUE(r.engine.add_dest(kTcp, {kRs1, 80, Fwd::kNat, 1, 4, lower}).ok());
+    // rr alternates rs1, rs2 while rs1 has room: rs1 gets one connection at t = 1, 10, 20, 30.
+    int to_rs1 = 0;
+    for (int step = 0; step < 4; ++step) {
+      const double t = step == 0 ? 1 : step * 10;
+      for (uint16_t i = 0; i < 2; ++i) {
+        r.tcp_in(uint16_t(step * 2 + i + 1), net::kTcpSyn, t);
+        to_rs1 += dst_of(r.last) == kRs1;
+      }
+    }
+    EXPECT_EQ(to_rs1, 4);
+    // At 4 connections (its upper threshold) rs1 gets nothing.
+    for (uint16_t port = 100; port < 104; ++port) {
+      r.tcp_in(port, net::kTcpSyn, 31);
+      EXPECT_EQ(dst_of(r.last), kRs2);
+    }
+    // Its connections end one at a time (60 s after each start).
+    const double ends[] = {61.5, 70.5, 80.5};
+    for (int ended = 1; ended <= 3; ++ended) {
+      r.engine.expire(Nanos(ends[ended - 1] * double(kSec)));
+      bool rs1 = false;
+      for (uint16_t i = 0; i < 2; ++i) {
+        r.tcp_in(uint16_t(200 + ended * 10 + i), net::kTcpSyn, ends[ended - 1]);
+        rs1 |= dst_of(r.last) == kRs1;
+      }
+      EXPECT_EQ(rs1, ended >= must_end) << ended << " ended";
+      if (rs1) break;
+    }
+  }
 }
 
 }  // namespace

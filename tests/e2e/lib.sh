@@ -462,14 +462,19 @@ rs_start_udp_name() {
 
 LB_SVCS=()   # "proto vip port algo kind"
 LB_DESTS=()  # "svc-index ip port weight"
+LB_SVC_OPTS=()  # per service: extra lines for its virtual_server block
 LB_IO=${LB_IO:-af_xdp}  # lvsd io backend; the env can choose af_packet
 
 lb_reset() {
   LB_SVCS=()
+  LB_SVC_OPTS=()
   LB_DESTS=()
 }
 # svc_add PROTO VIP PORT ALGO KIND (TCP|UDP, rr|wrr|wlc, NAT|DR); dest_add attaches to it.
-svc_add() { LB_SVCS+=("$1 $2 $3 $4 $5"); }
+svc_add() { LB_SVCS+=("$1 $2 $3 $4 $5"); LB_SVC_OPTS+=(""); }
+# svc_opt "LINE": one more line in the last service's virtual_server block (lvsd only), e.g.
+# svc_opt "persistence_timeout 60".
+svc_opt() { LB_SVC_OPTS[$((${#LB_SVCS[@]} - 1))]+="    $1"$'\n'; }
 # dest_add IP PORT [WEIGHT]
 dest_add() { LB_DESTS+=("$((${#LB_SVCS[@]} - 1)) $1 $2 ${3:-1}"); }
 # dest_del IP: drop a real server from every service.
@@ -498,6 +503,7 @@ lb_render_lvsd() {  # FILE
       echo "    lb_algo $algo"
       echo "    lb_kind $kind"
       echo "    protocol $proto"
+      printf '%s' "${LB_SVC_OPTS[$i]:-}"
       for d in "${LB_DESTS[@]}"; do
         read -r si dip dport weight <<<"$d"
         [ "$si" = "$i" ] || continue
