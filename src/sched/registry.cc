@@ -12,7 +12,12 @@ namespace {
 constexpr std::array kCountSchedulers = {
     SchedInfo{"rr", "round robin", &make_rr},
     SchedInfo{"wrr", "weighted round robin", &make_wrr},
+    SchedInfo{"lc", "least-connection", &make_lc},
     SchedInfo{"wlc", "weighted least-connection", &make_wlc},
+    SchedInfo{"sed", "shortest expected delay", &make_sed},
+    SchedInfo{"nq", "never queue", &make_nq},
+    SchedInfo{"fo", "weighted failover", &make_fo},
+    SchedInfo{"ovf", "weighted overflow", &make_ovf},
 };
 }  // namespace
 

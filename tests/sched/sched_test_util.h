@@ -44,6 +44,7 @@ class TestService {
   // Adds at the head of the list, as ip_vs_add_dest does.
   Dest& add(char name, int32_t weight) {
     Dest& d = make(name, weight);
+    d.list_seq = next_seq_++;  // as the engine: later added = earlier in the list
     list_.insert(list_.begin(), &d);
     sched_->add_dest(list_, d, 0);
     return d;
@@ -72,6 +73,7 @@ class TestService {
     } else {
       d.flags &= ~kDestOverload;
     }
+    sched_->on_conn_counts(d);  // the engine reports every overload change this way
   }
   void set_all_overloaded(bool on) {
     for (Dest* d : list_) set_overloaded(char(d->port), on);
@@ -104,6 +106,7 @@ class TestService {
   DestList list() const { return list_; }
 
  private:
+  uint64_t next_seq_ = 1;
   Dest& make(char name, int32_t weight) {
     Dest& d = storage_.emplace_back();
     d.port = uint16_t(name);
