@@ -681,7 +681,6 @@ Status Engine::edit_service(const ServiceSpec& spec) {
   if (spec.key.fwmark == 0 && spec.key.port == 0 && !spec.persistent()) {
     return Status::error("port 0 (all ports) needs a persistent service");
   }
-  set_persistence(*svc, spec);  // templates already made keep their timeout until they expire
   if (spec.scheduler != svc->sched_name || spec.sched_flags != svc->sched_flags) {
     auto sched = sched::make_scheduler(spec.scheduler, sched::SchedParams{spec.sched_flags, &rng_});
     if (!sched) {
@@ -694,6 +693,8 @@ Status Engine::edit_service(const ServiceSpec& spec) {
     svc->sched_name = spec.scheduler;
     svc->sched_flags = spec.sched_flags;
   }
+  // Last, so a refused edit changes nothing. Templates already made keep their timeout.
+  set_persistence(*svc, spec);
   return {};
 }
 
@@ -750,6 +751,10 @@ void Engine::release_dest(Dest& d) {
 }
 
 Status Engine::add_dest(const ServiceKey& key, const DestSpec& spec) {
+  // IPVS (ip_vs_add_dest/ip_vs_edit_dest) refuses a lower threshold above the upper one.
+  if (spec.l_threshold > spec.u_threshold) {
+    return Status::error("lower threshold above the upper threshold");
+  }
   Service* svc = find_service_mut(key);
   if (!svc) return Status::error("no such service");
   if (spec.addr.family != key.addr.family && key.fwmark == 0) {
@@ -788,6 +793,10 @@ Status Engine::add_dest(const ServiceKey& key, const DestSpec& spec) {
 }
 
 Status Engine::edit_dest(const ServiceKey& key, const DestSpec& spec) {
+  // IPVS (ip_vs_add_dest/ip_vs_edit_dest) refuses a lower threshold above the upper one.
+  if (spec.l_threshold > spec.u_threshold) {
+    return Status::error("lower threshold above the upper threshold");
+  }
   Service* svc = find_service_mut(key);
   if (!svc) return Status::error("no such service");
   const uint16_t port = spec.fwd == Fwd::kNat ? spec.port : key.port;

@@ -60,8 +60,13 @@ struct RealServerConf {
 };
 
 struct VirtualServerConf {
-  core::ServiceKey key;
-  std::string scheduler = "wlc";  // keepalived's IPVS_DEF_SCHED
+  core::ServiceKey key;              // port 0 (all ports) only with persistence, as IPVS requires
+  std::string scheduler = "wlc";     // keepalived's IPVS_DEF_SCHED
+  uint32_t sched_flags = 0;          // sched::kSchedFlag1..3: flag-1..3, sh-/mh-fallback, -port
+  uint32_t persistence_timeout = 0;  // seconds; 0: not persistent
+  // persistence_granularity as a prefix length over the client address. The parser sets the
+  // family's width (32 or 128: one client) when it is not given, so equal settings compare equal.
+  uint8_t persistence_prefix = 128;
   core::Fwd fwd = core::Fwd::kNat;
   uint32_t delay_loop = 60;  // seconds; for health checks
   std::vector<RealServerConf> real_servers;
@@ -97,9 +102,10 @@ struct Op {
 
 // The operations that turn the state `from` into `to`; diff(Config{}, c) sets c up from
 // nothing. Order: the services that go; then per service of `to`, in config order, its
-// addition (with its servers) or its scheduler edit, new servers and edited servers (weight,
-// method, thresholds); last the servers that go from services that stay. So during a reload a
-// service keeps the servers that stay, and gets its new ones before it loses its old ones.
+// addition (with its servers) or its edit (scheduler, scheduler flags, persistence), new servers
+// and edited servers (weight, method, thresholds); last the servers that go from services that
+// stay. So during a reload a service keeps the servers that stay, and gets its new ones before it
+// loses its old ones.
 std::vector<Op> diff(const Config& from, const Config& to);
 
 // Applies `ops` in order; stops at the first failure and names the failing op. Call it as

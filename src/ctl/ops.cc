@@ -7,6 +7,7 @@
 #include "ctl/config.h"
 #include "ctl/format.h"
 #include "ctl/service_id.h"
+#include "sched/flags.h"
 
 namespace lvs::ctl {
 
@@ -42,11 +43,54 @@ bool same_settings(const RealServerConf& a, const RealServerConf& b) {
          a.l_threshold == b.l_threshold;
 }
 
+// What an edit of the service changes (keepalived's clear_diff_vs() compares the same).
+bool same_service_settings(const VirtualServerConf& a, const VirtualServerConf& b) {
+  return a.scheduler == b.scheduler && a.sched_flags == b.sched_flags &&
+         a.persistence_timeout == b.persistence_timeout &&
+         a.persistence_prefix == b.persistence_prefix;
+}
+
 Op service_op(Op::Kind kind, const VirtualServerConf& vs) {
   Op op{kind, {}, {}};
   op.service.key = vs.key;
   op.service.scheduler = vs.scheduler;
+  op.service.sched_flags = vs.sched_flags;
+  op.service.persistence_timeout = vs.persistence_timeout;
+  op.service.persistence_prefix = vs.persistence_prefix;
   return op;
+}
+
+// "sh, sh-port, persistent 360, mask 255.255.255.0": the scheduler with its flags named as the
+// scheduler knows them, and persistence as ipvsadm -L shows it.
+std::string service_settings(const core::ServiceSpec& s) {
+  std::string out = s.scheduler;
+  const bool sh = s.scheduler == "sh", mh = s.scheduler == "mh";
+  const struct {
+    uint32_t bit;
+    const char* name;
+  } flags[] = {
+      {sched::kSchedFlag1, sh   ? "sh-fallback"
+                           : mh ? "mh-fallback"
+                                : "flag-1"},
+      {sched::kSchedFlag2, sh   ? "sh-port"
+                           : mh ? "mh-port"
+                                : "flag-2"},
+      {sched::kSchedFlag3, "flag-3"},
+  };
+  for (const auto& f : flags) {
+    if (s.sched_flags & f.bit) out += fmt::format(", {}", f.name);
+  }
+  if (!s.persistent()) return out;
+  out += fmt::format(", persistent {}", s.persistence_timeout);
+  const bool v6 = s.key.addr.is_v6();
+  const unsigned prefix = s.persistence_prefix;
+  if (v6 && prefix < 128) {
+    out += fmt::format(", mask {}", prefix);
+  } else if (!v6 && prefix < 32) {
+    const uint32_t m = prefix == 0 ? 0 : ~uint32_t(0) << (32 - prefix);
+    out += fmt::format(", mask {}", net::IpAddr::v4(m).to_string());
+  }
+  return out;
 }
 
 Op dest_op(Op::Kind kind, const VirtualServerConf& vs, const RealServerConf& rs) {
@@ -65,9 +109,9 @@ std::string Op::to_string() const {
   if (dest.l_threshold != 0) settings += fmt::format(", lthreshold {}", dest.l_threshold);
   switch (kind) {
     case Kind::kAddService:
-      return fmt::format("add service {} ({})", svc, service.scheduler);
+      return fmt::format("add service {} ({})", svc, service_settings(service));
     case Kind::kEditService:
-      return fmt::format("edit service {} ({})", svc, service.scheduler);
+      return fmt::format("edit service {} ({})", svc, service_settings(service));
     case Kind::kDelService:
       return fmt::format("delete service {}", svc);
     case Kind::kAddDest:
@@ -98,7 +142,7 @@ std::vector<Op> diff(const Config& from, const Config& to) {
     }
     const VirtualServerConf& old = *it->second;
     kept.emplace_back(&old, &vs);
-    if (old.scheduler != vs.scheduler) ops.push_back(service_op(Op::Kind::kEditService, vs));
+    if (!same_service_settings(old, vs)) ops.push_back(service_op(Op::Kind::kEditService, vs));
     const auto old_dests = index_dests(old);
     for (const auto& rs : vs.real_servers) {
       const auto d = old_dests.find(DestId{rs.addr, rs.port});

@@ -26,12 +26,11 @@ constexpr std::array kMailKeywords = {
 
 constexpr std::array kTopKeywords = {"global_defs"sv, "director"sv, "virtual_server"sv};
 constexpr std::array kGlobalKeywords = {"router_id"sv, "lvs_timeouts"sv};
-constexpr std::array kDirectorKeywords = {
-    "interface"sv,          "io"sv, "xdp_mode"sv, "workers"sv, "conn_capacity"sv,
-    "expire_nodest_conn"sv, "worker_rt_priority"sv};
+constexpr std::array kDirectorKeywords = {"interface"sv,         "io"sv,
+                                          "xdp_mode"sv,          "workers"sv,
+                                          "conn_capacity"sv,     "expire_nodest_conn"sv,
+                                          "worker_rt_priority"sv};
 
-// 31 days: keepalived's LVS_MAX_TIMEOUT.
-constexpr uint64_t kMaxLvsTimeout = 86400 * 31;
 constexpr uint64_t kMaxWorkers = 4096;
 constexpr uint64_t kMinConnCapacity = 16;  // the engine's table never goes below this
 constexpr uint64_t kMaxConnCapacity = 1ull << 31;

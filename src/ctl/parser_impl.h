@@ -17,6 +17,9 @@
 
 namespace lvs::ctl {
 
+// 31 days: keepalived's LVS_MAX_TIMEOUT, for lvs_timeouts and persistence_timeout.
+inline constexpr uint64_t kMaxLvsTimeout = 86400 * 31;
+
 // A keyword, the words after it on its line, and the block that follows it, if any.
 struct Stmt {
   const Token* kw = nullptr;
@@ -33,11 +36,26 @@ struct RsDraft {
   const Token* port_tok = nullptr;  // nullptr when the port is omitted (or 0)
   std::optional<int32_t> weight;
   std::optional<core::Fwd> fwd;
+  const Token* lthreshold_tok = nullptr;  // the value, checked against uthreshold at the end
+};
+// A scheduler flag keyword; sh-* and mh-* name the one scheduler they apply to.
+struct SchedFlagUse {
+  const Token* kw = nullptr;
+  uint32_t bit = 0;
+  std::string_view only_for;  // "sh", "mh", or empty (flag-1..3: any scheduler)
 };
 struct VsDraft {
   VirtualServerConf conf;
   bool ok = true;
   bool fwmark = false;
+  const Token* addr_tok = nullptr;
+  const Token* port_tok = nullptr;   // the header's port, nullptr when omitted
+  const Token* sched_tok = nullptr;  // the last lb_algo value, even if refused
+  std::vector<SchedFlagUse> flags;
+  bool persistence_asked = false;  // persistence_timeout or _granularity, even if invalid
+  std::optional<uint32_t> persistence_timeout;
+  const Token* granularity_tok = nullptr;
+  std::optional<uint8_t> persistence_prefix;
   std::optional<uint8_t> proto;
   const Token* proto_tok = nullptr;
   std::optional<net::Family> family;  // ip_family
@@ -89,6 +107,9 @@ class Parser {
   // --- virtual_server, real_server (parser_vs.cc) ---
   void virtual_server(const Stmt& s);
   void vs_stmt(VsDraft& vs, const Stmt& s);
+  void sched_flag(VsDraft& vs, const Stmt& s);
+  void persistence(VsDraft& vs, const Stmt& s);
+  std::optional<uint8_t> granularity(const Token& t, net::Family family);
   std::optional<core::Fwd> forwarding(const Stmt& s);
   void real_server(VsDraft& vs, const Stmt& s);
   void rs_stmt(RsDraft& rs, const Stmt& s);

@@ -4,12 +4,14 @@
 #include <netinet/in.h>
 
 #include <array>
+#include <bit>
 #include <limits>
 #include <map>
 #include <utility>
 
 #include "ctl/keywords.h"
 #include "ctl/parser_impl.h"
+#include "sched/flags.h"
 #include "sched/registry.h"
 
 namespace lvs::ctl {
@@ -18,9 +20,46 @@ namespace {
 
 using namespace std::string_view_literals;
 
-constexpr std::array kVsKeywords = {"delay_loop"sv,  "lb_algo"sv,   "lvs_sched"sv, "lb_kind"sv,
-                                    "lvs_method"sv,  "protocol"sv,  "ip_family"sv, "weight"sv,
-                                    "real_server"sv, "smtp_alert"sv};
+constexpr std::array kVsKeywords = {"delay_loop"sv,
+                                    "lb_algo"sv,
+                                    "lvs_sched"sv,
+                                    "lb_kind"sv,
+                                    "lvs_method"sv,
+                                    "protocol"sv,
+                                    "ip_family"sv,
+                                    "weight"sv,
+                                    "real_server"sv,
+                                    "smtp_alert"sv,
+                                    "persistence_timeout"sv,
+                                    "persistence_granularity"sv,
+                                    "flag-1"sv,
+                                    "flag-2"sv,
+                                    "flag-3"sv,
+                                    "sh-fallback"sv,
+                                    "sh-port"sv,
+                                    "mh-fallback"sv,
+                                    "mh-port"sv};
+
+// keepalived's lbflags_handler(): flag-N for any scheduler; sh-* and mh-* only for their own
+// scheduler, being the same bits under names that mean something there.
+struct SchedFlagKeyword {
+  std::string_view word;
+  uint32_t bit;
+  std::string_view only_for;
+};
+constexpr std::array kSchedFlagKeywords = {
+    SchedFlagKeyword{"flag-1", sched::kSchedFlag1, ""},
+    SchedFlagKeyword{"flag-2", sched::kSchedFlag2, ""},
+    SchedFlagKeyword{"flag-3", sched::kSchedFlag3, ""},
+    SchedFlagKeyword{"sh-fallback", sched::kShFallback, "sh"},
+    SchedFlagKeyword{"sh-port", sched::kShPort, "sh"},
+    SchedFlagKeyword{"mh-fallback", sched::kMhFallback, "mh"},
+    SchedFlagKeyword{"mh-port", sched::kMhPort, "mh"},
+};
+
+// keepalived's IPVS_SVC_PERSISTENT_TIMEOUT (libipvs.h): persistence_timeout without a value,
+// and the timeout persistence_granularity implies.
+constexpr uint32_t kDefaultPersistenceTimeout = 6 * 60;
 constexpr std::array kRsKeywords = {"weight"sv, "lvs_method"sv, "uthreshold"sv, "lthreshold"sv,
                                     "smtp_alert"sv};
 
@@ -88,14 +127,13 @@ void Parser::virtual_server(const Stmt& s) {
     }
   } else {
     const auto addr = address(*a[0]);
+    vs.addr_tok = a[0];
     vs.ok = addr.has_value();
     if (addr) vs.conf.key.addr = *addr;
-    if (a.size() < 2) {
-      // keepalived allows no port only for persistent services, which lvsd lacks yet.
-      error(a[0]->loc, fmt::format("'virtual_server {}' needs a port", a[0]->text));
-      vs.ok = false;
-    } else if (const auto p = number(*a[1], "port", 1, 65535)) {
-      vs.conf.key.port = uint16_t(*p);
+    // No port, or 0, is port 0: all ports, for persistent services only (checked at the end).
+    vs.port_tok = a.size() > 1 ? a[1] : nullptr;
+    if (const auto p = port(vs.port_tok)) {
+      vs.conf.key.port = *p;
     } else {
       vs.ok = false;
     }
@@ -137,6 +175,14 @@ void Parser::vs_stmt(VsDraft& vs, const Stmt& s) {
     if (const auto f = forwarding(s)) vs.fwd = *f;
     return;
   }
+  if (w == "persistence_timeout" || w == "persistence_granularity") {
+    persistence(vs, s);
+    return;
+  }
+  if (w.starts_with("flag-") || w.starts_with("sh-") || w.starts_with("mh-")) {
+    sched_flag(vs, s);
+    return;
+  }
   if (!args_between(s, 1, 1, "a value")) return;
   const Token& v = *s.args[0];
   if (w == "delay_loop") {
@@ -146,6 +192,7 @@ void Parser::vs_stmt(VsDraft& vs, const Stmt& s) {
       error(v.loc, fmt::format("invalid delay_loop '{}' (expected seconds, more than 0)", v.text));
     }
   } else if (w == "lb_algo" || w == "lvs_sched") {
+    vs.sched_tok = &v;
     if (sched::find_scheduler(v.text) != nullptr) {
       vs.conf.scheduler = v.text;
     } else if (contains(keepalived_schedulers(), v.text)) {
@@ -178,6 +225,61 @@ void Parser::vs_stmt(VsDraft& vs, const Stmt& s) {
     // The default weight of the service's real servers (keepalived's vs_weight_handler).
     if (const auto n = number(v, "weight", 1, kMaxWeight)) vs.default_weight = int32_t(*n);
   }
+}
+
+void Parser::sched_flag(VsDraft& vs, const Stmt& s) {
+  // keepalived reads no value after a flag (and ignores one); lvsd says so instead.
+  if (!args_between(s, 0, 0, "no value")) return;
+  for (const auto& f : kSchedFlagKeywords) {
+    if (f.word == s.word()) vs.flags.push_back(SchedFlagUse{s.kw, f.bit, f.only_for});
+  }
+}
+
+// keepalived's pto_handler() and pgr_handler().
+void Parser::persistence(VsDraft& vs, const Stmt& s) {
+  vs.persistence_asked = true;
+  if (s.word() == "persistence_timeout") {
+    if (!args_between(s, 0, 1, "one value")) return;
+    if (s.args.empty()) {
+      vs.persistence_timeout = kDefaultPersistenceTimeout;
+    } else if (const auto n = number(*s.args[0], "persistence_timeout", 1, kMaxLvsTimeout)) {
+      vs.persistence_timeout = uint32_t(*n);
+    }
+    return;
+  }
+  if (!args_between(s, 1, 1, "a netmask (IPv4) or a prefix length (IPv6)")) return;
+  vs.granularity_tok = s.args[0];
+  // An address service knows its family now; a fwmark service's is settled at its end.
+  if (!vs.fwmark) vs.persistence_prefix = granularity(*s.args[0], vs.conf.key.addr.family);
+}
+
+std::optional<uint8_t> Parser::granularity(const Token& t, net::Family family) {
+  if (family == net::Family::kNone) {
+    // keepalived's guess when the family is not known yet: a dot makes it IPv4.
+    family = t.text.find('.') != std::string::npos ? net::Family::kV4 : net::Family::kV6;
+  }
+  if (family == net::Family::kV6) {
+    const auto n = number(t, "IPv6 persistence_granularity", 1, 128);  // IPVS refuses 0
+    if (!n) return std::nullopt;
+    return uint8_t(*n);
+  }
+  // keepalived reads a netmask; a bare number would be an address to it (24 is 0.0.0.24).
+  const auto mask = net::IpAddr::parse(t.text);
+  if (!mask || !mask->is_v4()) {
+    error(t.loc, fmt::format("invalid IPv4 persistence_granularity '{}' (expected a netmask such "
+                             "as 255.255.255.0)",
+                             t.text));
+    return std::nullopt;
+  }
+  const uint8_t* b = mask->data();
+  const uint32_t m = uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | b[3];
+  // keepalived and IPVS take any mask, but the engine keeps a prefix length.
+  if ((~m & (~m + 1)) != 0) {
+    error(t.loc,
+          fmt::format("IPv4 persistence_granularity '{}' is not a contiguous netmask", t.text));
+    return std::nullopt;
+  }
+  return uint8_t(std::popcount(m));
 }
 
 std::optional<core::Fwd> Parser::forwarding(const Stmt& s) {
@@ -255,26 +357,57 @@ void Parser::rs_stmt(RsDraft& rs, const Stmt& s) {
   } else if (w == "uthreshold") {
     if (const auto n = number(v, "uthreshold", 0, UINT32_MAX)) rs.conf.u_threshold = uint32_t(*n);
   } else if (w == "lthreshold") {
-    if (const auto n = number(v, "lthreshold", 0, UINT32_MAX)) rs.conf.l_threshold = uint32_t(*n);
+    if (const auto n = number(v, "lthreshold", 0, UINT32_MAX)) {
+      rs.conf.l_threshold = uint32_t(*n);
+      rs.lthreshold_tok = &v;
+    }
   }
 }
 
 void Parser::finish_vs(VsDraft& vs) {
-  if (!vs.ok) return;
   // After an error in the block, defaults are guesses about a broken text: no warnings on them.
   const bool broken = errors_ != vs.errors_before;
+  // sh-* and mh-* belong to their scheduler: keepalived refuses them with any other (it checks
+  // the scheduler set so far; lvsd the service's, wherever lb_algo stands).
+  const std::string_view sched_name =
+      vs.sched_tok != nullptr ? std::string_view(vs.sched_tok->text) : vs.conf.scheduler;
+  for (const SchedFlagUse& f : vs.flags) {
+    if (f.only_for.empty() || f.only_for == sched_name) {
+      vs.conf.sched_flags |= f.bit;
+    } else {
+      error(f.kw->loc, fmt::format("{} only applies to the {} scheduler (this virtual_server "
+                                   "uses {})",
+                                   f.kw->text, f.only_for, sched_name));
+    }
+  }
   core::ServiceKey& key = vs.conf.key;
   net::Family family = key.addr.family;
   if (vs.fwmark) {
-    if (vs.proto_tok != nullptr) {
-      warn(vs.proto_tok->loc, "protocol is ignored for fwmark services");
-    }
-    // The family of a fwmark service: ip_family, else its real servers'.
+    // The family of a fwmark service: ip_family, else its real servers', else the form of
+    // persistence_granularity (keepalived's pgr_handler guess), else IPv4 as in keepalived.
     family = vs.family.value_or(net::Family::kNone);
     for (const RsDraft& rs : vs.rs) {
       if (family == net::Family::kNone && rs.ok) family = rs.conf.addr.family;
     }
-    if (family == net::Family::kNone) family = net::Family::kV4;  // keepalived's fallback
+    if (vs.granularity_tok != nullptr) {
+      vs.persistence_prefix = granularity(*vs.granularity_tok, family);
+      if (family == net::Family::kNone) {
+        family = vs.granularity_tok->text.find('.') != std::string::npos ? net::Family::kV4
+                                                                         : net::Family::kV6;
+      }
+    }
+    if (family == net::Family::kNone) family = net::Family::kV4;
+  }
+  if (!vs.ok) return;
+  const uint8_t width = family == net::Family::kV6 ? 128 : 32;
+  // persistence_granularity alone makes the service persistent for the default time.
+  vs.conf.persistence_timeout = vs.persistence_timeout.value_or(
+      vs.granularity_tok != nullptr ? kDefaultPersistenceTimeout : 0);
+  vs.conf.persistence_prefix = vs.persistence_prefix.value_or(width);
+  if (vs.fwmark) {
+    if (vs.proto_tok != nullptr) {
+      warn(vs.proto_tok->loc, "protocol is ignored for fwmark services");
+    }
     key = core::ServiceKey::fwmark_key(family, key.fwmark);
   } else {
     if (vs.proto) {
@@ -320,6 +453,13 @@ void Parser::finish_vs(VsDraft& vs) {
     }
     return;
   }
+  // IPVS takes port 0 only for persistent services; keepalived says so and makes the service
+  // persistent (check_data.c validate_check_config()), lvsd asks for it to be written.
+  if (!vs.fwmark && key.port == 0 && !vs.persistence_asked) {
+    error(vs.port_tok != nullptr ? vs.port_tok->loc : vs.addr_tok->loc,
+          "port 0 (all ports) is only valid for persistent services; add persistence_timeout");
+    return;
+  }
   for (RsDraft& rs : vs.rs) {
     if (rs.ok) vs.conf.real_servers.push_back(std::move(rs.conf));
   }
@@ -339,6 +479,18 @@ void Parser::finish_rs(VsDraft& vs, RsDraft& rs, net::Family family) {
     rs.ok = false;
     return;
   }
+  // keepalived passes any pair on; IPVS refuses a lower threshold above the upper one
+  // (ip_vs_add_dest), 0 included, so lvsd says so here rather than at apply time.
+  if (c.l_threshold > c.u_threshold) {
+    error(rs.lthreshold_tok->loc,
+          c.u_threshold == 0
+              ? fmt::format("lthreshold {} needs an uthreshold of at least {} (IPVS refuses a "
+                            "lower threshold above the upper one)",
+                            c.l_threshold, c.l_threshold)
+              : fmt::format("lthreshold {} is above uthreshold {} (IPVS refuses a lower "
+                            "threshold above the upper one)",
+                            c.l_threshold, c.u_threshold));
+  }
   c.fwd = rs.fwd.value_or(vs.conf.fwd);
   c.weight = rs.weight.value_or(vs.default_weight);
   if (c.fwd == core::Fwd::kNat) {
@@ -346,13 +498,14 @@ void Parser::finish_rs(VsDraft& vs, RsDraft& rs, net::Family family) {
     if (!vs.fwmark && c.port == 0) c.port = key.port;
     return;
   }
-  // DR rewrites no port: IPVS uses the service's (check_data.c resets it the same way).
-  if (vs.fwmark) {
+  // DR rewrites no port: IPVS uses the service's (check_data.c resets it the same way), which
+  // for fwmark and port 0 services means the client's.
+  if (vs.fwmark || key.port == 0) {
     if (c.port != 0) {
       warn(rs.port_tok->loc,
-           fmt::format("port {} is ignored: DR real servers of fwmark services keep the client's "
+           fmt::format("port {} is ignored: DR real servers of {} services keep the client's "
                        "port",
-                       c.port));
+                       c.port, vs.fwmark ? "fwmark" : "port 0"));
     }
     c.port = 0;
     return;

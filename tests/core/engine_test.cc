@@ -88,6 +88,13 @@ TEST(Engine, ControlErrors) {
   EXPECT_FALSE(r.engine.add_dest(kTcp, {kRs1, 80, Fwd::kNat, 1, 0, 0}).ok());
   EXPECT_FALSE(r.engine.add_dest(kTcp, {net::ip("2001:2::5"), 80, Fwd::kNat, 1, 0, 0}).ok());
   EXPECT_FALSE(r.engine.add_dest(kTcp, {kRs2, 80, Fwd::kNat, -1, 0, 0}).ok());
+  EXPECT_FALSE(r.engine.add_dest(kTcp, {kRs2, 80, Fwd::kNat, 1, 0, 5}).ok());  // l > u
+  EXPECT_FALSE(r.engine.add_dest(kTcp, {kRs2, 80, Fwd::kNat, 1, 4, 5}).ok());
+  // A refused edit changes nothing: an unknown scheduler leaves persistence as it was.
+  ServiceSpec bad{kTcp, "nope", 0};
+  bad.persistence_timeout = 99;
+  EXPECT_FALSE(r.engine.edit_service(bad).ok());
+  EXPECT_EQ(r.engine.snapshot()[0].persistence_timeout, 0u);
   EXPECT_FALSE(r.engine.edit_dest(kTcp, {kRs2, 80, Fwd::kNat, 1, 0, 0}).ok());
   EXPECT_FALSE(r.engine.del_dest(kTcp, kRs2, 80).ok());
   EXPECT_FALSE(r.engine.del_service(kUdp).ok());

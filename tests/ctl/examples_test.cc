@@ -36,7 +36,8 @@ TEST_P(Example, LoadsCleanlyAndApplies) {
   EXPECT_EQ(engine.snapshot().size(), r.config->services.size());
 }
 
-INSTANTIATE_TEST_SUITE_P(Examples, Example, ::testing::Values("nat.conf", "dr.conf"),
+INSTANTIATE_TEST_SUITE_P(Examples, Example,
+                         ::testing::Values("nat.conf", "dr.conf", "persistent.conf"),
                          [](const auto& i) { return i.param.substr(0, i.param.find('.')); });
 
 }  // namespace

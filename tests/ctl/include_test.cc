@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ctl/config.h"
+#include "sched/registry.h"
 #include "test_util.h"
 
 namespace lvs::ctl {
@@ -121,10 +122,10 @@ TEST_F(Include, ErrorsNameTheIncludedFile) {
   const std::string main = write("lvs.conf", "include bad.conf\nfoo\n");
   const ParseResult r = parse_config_file(main);
   EXPECT_FALSE(r.ok());
-  EXPECT_THAT(
-      messages(r),
-      ElementsAre(path("bad.conf") + ":4:11: unknown scheduler 'nope' (available: rr, wrr, wlc)",
-                  main + ":2:1: unknown keyword 'foo' at top level"));
+  EXPECT_THAT(messages(r),
+              ElementsAre(path("bad.conf") + ":4:11: unknown scheduler 'nope' (available: " +
+                              sched::scheduler_names() + ")",
+                          main + ":2:1: unknown keyword 'foo' at top level"));
 }
 
 TEST_F(Include, MissingFilesWarnForPlainIncludeAndFailForCheckedOnes) {

@@ -2,6 +2,7 @@
 #include <netinet/in.h>
 
 #include "ctl/config.h"
+#include "sched/registry.h"
 #include "test_util.h"
 
 namespace lvs::ctl {
@@ -300,10 +301,6 @@ TEST(VirtualServer, WeightRange) {
 TEST(VirtualServer, HeaderErrors) {
   expect_errors("virtual_server {\n}", {"t.conf:1:1: 'virtual_server' needs an address and a "
                                         "port, or fwmark N"});
-  expect_errors("virtual_server 198.18.0.1 {\n}",
-                {"t.conf:1:16: 'virtual_server 198.18.0.1' needs a port"});
-  expect_errors("virtual_server 198.18.0.1 0 {\n}",
-                {"t.conf:1:27: invalid port '0' (expected 1..65535)"});
   expect_errors("virtual_server 198.18.0.1 65536 {\n}",
                 {"t.conf:1:27: invalid port '65536' (expected 1..65535)"});
   expect_errors("virtual_server 198.18.0.1 http {\n}",
@@ -327,15 +324,16 @@ TEST(VirtualServer, HeaderErrors) {
 }
 
 TEST(VirtualServer, HeaderErrorStillChecksTheBody) {
-  expect_errors("virtual_server 198.18.0.1 {\n lb_algo nope\n}",
-                {"t.conf:1:16: 'virtual_server 198.18.0.1' needs a port",
-                 "t.conf:2:10: unknown scheduler 'nope' (available: rr, wrr, wlc)"});
+  expect_errors(
+      "virtual_server 198.18.0.1 http {\n lb_algo nope\n}",
+      {"t.conf:1:27: invalid port 'http' (expected 1..65535)",
+       "t.conf:2:10: unknown scheduler 'nope' (available: " + sched::scheduler_names() + ")"});
 }
 
 TEST(VirtualServer, ValueErrors) {
   expect_errors(
       "virtual_server 198.18.0.1 80 {\n"
-      "  lb_algo sh\n"
+      "  lb_algo rr\n"
       "  lb_algo fastest\n"
       "  lb_kind TUN\n"
       "  lb_kind FNAT\n"
@@ -349,8 +347,7 @@ TEST(VirtualServer, ValueErrors) {
       "    lvs_method TUN\n"
       "  }\n"
       "}\n",
-      {"t.conf:2:11: scheduler 'sh' is not supported by lvsd yet (available: rr, wrr, wlc)",
-       "t.conf:3:11: unknown scheduler 'fastest' (available: rr, wrr, wlc)",
+      {"t.conf:3:11: unknown scheduler 'fastest' (available: " + sched::scheduler_names() + ")",
        "t.conf:4:11: \"lb_kind TUN\" is not supported by lvsd yet",
        "t.conf:5:11: unknown forwarding method 'FNAT' (expected NAT, DR or TUN)",
        "t.conf:6:15: unexpected 'fast': 'lb_kind NAT' takes no options",
@@ -457,7 +454,7 @@ TEST(VirtualServer, KeepalivedKeywordsAreNotSupportedYet) {
   expect_errors(
       "virtual_server 198.18.0.1 80 {\n"
       "  protocol TCP\n"
-      "  persistence_timeout 300\n"
+      "  persistence_engine sip\n"
       "  sorry_server 198.18.2.1 80\n"
       "  ops\n"
       "  real_server 198.18.1.1 80 {\n"
@@ -475,7 +472,7 @@ TEST(VirtualServer, KeepalivedKeywordsAreNotSupportedYet) {
       "    weight 2\n"
       "  }\n"
       "}\n",
-      {"t.conf:3:3: \"persistence_timeout\" is not supported by lvsd yet",
+      {"t.conf:3:3: \"persistence_engine\" is not supported by lvsd yet",
        "t.conf:4:3: \"sorry_server\" is not supported by lvsd yet",
        "t.conf:5:3: \"ops\" is not supported by lvsd yet",
        "t.conf:7:5: \"inhibit_on_failure\" is not supported by lvsd yet",
