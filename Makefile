@@ -52,6 +52,10 @@ bench: build
 	mkdir -p $(BUILD)/bench-results
 	$(BUILD)/bench/engine_bench --benchmark_counters_tabular=true \
 	  --benchmark_out=$(BUILD)/bench-results/engine_bench.json --benchmark_out_format=json
+	$(BUILD)/bench/sched_bench --benchmark_counters_tabular=true \
+	  --benchmark_out=$(BUILD)/bench-results/sched_bench.json --benchmark_out_format=json
+	$(BUILD)/bench/mh_bench --benchmark_counters_tabular=true \
+	  --benchmark_out=$(BUILD)/bench-results/mh_bench.json --benchmark_out_format=json
 	bash bench/forwarding.sh --build $(BUILD)
 
 fuzz: deps
