@@ -14,6 +14,15 @@ std::string_view fwd_name(Fwd f) {
   return "?";
 }
 
+std::string_view tun_type_name(TunType t) {
+  switch (t) {
+    case TunType::kIpip: return "ipip";
+    case TunType::kGue: return "gue";
+    case TunType::kGre: return "gre";
+  }
+  return "?";
+}
+
 std::string_view drop_reason_name(DropReason r) {
   switch (r) {
     case DropReason::kNone: return "none";

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "net/addr.h"
 
@@ -13,6 +14,15 @@ namespace lvs::core {
 // Forwarding method, bound to a connection when it is created (IPVS ip_vs_bind_xmit).
 enum class Fwd : uint8_t { kNat = 0, kDr = 1, kTun = 2, kFullNat = 3 };
 std::string_view fwd_name(Fwd f);  // "Masq", "Route", "Tunnel", "FullNat" (ipvsadm's words)
+
+// VS/TUN encapsulation, as ipvsadm --tun-type (IP_VS_CONN_F_TUNNEL_TYPE_*): ipip is IPv4-in-IPv4,
+// IPv6-in-IPv6 or either in the other, following the real server's address family.
+enum class TunType : uint8_t { kIpip = 0, kGue = 1, kGre = 2 };
+std::string_view tun_type_name(TunType t);  // "ipip", "gue", "gre"
+// --tun-nocsum (0), --tun-csum, --tun-remcsum (IP_VS_TUNNEL_ENCAP_FLAG_*): checksums of the
+// GUE UDP header / the GRE header.
+inline constexpr uint16_t kTunFlagCsum = 1u << 0;
+inline constexpr uint16_t kTunFlagRemCsum = 1u << 1;
 
 enum class Verdict : uint8_t {
   kDrop = 0,  // counted under Packet::reason
@@ -95,6 +105,12 @@ struct ServiceSpec {
   // address (32 or 128 for one client, shorter to pin whole networks).
   uint32_t persistence_timeout = 0;  // seconds
   uint8_t persistence_prefix = 128;  // clamped to the family's width
+  // ONE-PACKET scheduling (ipvsadm -o, UDP only): every datagram is scheduled on its own.
+  bool one_packet = false;
+  // FULLNAT: the director's own addresses that replace the client's (DPVS's local address
+  // group), and whether the client's address travels to the real server in a PROXY v2 header.
+  std::vector<net::IpAddr> local_addrs;
+  bool proxy_protocol = false;
   bool persistent() const { return persistence_timeout != 0; }
   friend bool operator==(const ServiceSpec&, const ServiceSpec&) = default;
 };
@@ -106,6 +122,11 @@ struct DestSpec {
   int32_t weight = 1;
   uint32_t u_threshold = 0;
   uint32_t l_threshold = 0;
+  // VS/TUN only.
+  TunType tun_type = TunType::kIpip;
+  uint16_t tun_port = 0;   // GUE: the real server's UDP port, required
+  uint16_t tun_flags = 0;  // kTunFlag*
+  friend bool operator==(const DestSpec&, const DestSpec&) = default;
 };
 
 // The result of a control operation: empty on success, otherwise why not.
