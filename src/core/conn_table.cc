@@ -43,7 +43,7 @@ void* huge_alloc(size_t n) {
 // The entry pool, faulted in up front on huge pages: lookups at a million connections are
 // bound by TLB misses on 4 KiB pages, and faulting 2 MiB pages on first use would land on new
 // connections instead. The configured capacity is committed memory, as in DPDK-style
-// directors (88 bytes per entry).
+// directors (100 bytes per entry).
 void* huge_alloc_populated(size_t n) {
   void* p = huge_alloc(n);
   if (p == nullptr) return nullptr;
@@ -132,8 +132,15 @@ uint32_t ConnTable::find_in_kind(uint64_t h, const ConnKey& k, uint16_t template
 uint32_t ConnTable::find_out(uint64_t h, const ConnKey& k) const {
   for (uint32_t i = out_heads_[h & mask_]; i != kNil; i = pool_[i].out_next) {
     const Conn& c = pool_[i];
-    if (c.dport == k.a_port && c.cport == k.b_port && c.proto == k.proto && c.af == k.af &&
-        addr_eq(c.daddr, k.a_addr, k.af) && addr_eq(c.caddr, k.b_addr, k.af)) {
+    if (c.flags & kConnFullNat) {
+      if (c.dport == k.a_port && c.lport == k.b_port && c.proto == k.proto &&
+          out_af(c) == k.af && addr_eq(c.daddr, k.a_addr, k.af) &&
+          addr_eq(laddrs_[c.laddr], k.b_addr, k.af)) {
+        return i;
+      }
+    } else if (c.dport == k.a_port && c.cport == k.b_port && c.proto == k.proto &&
+               c.af == k.af && addr_eq(c.daddr, k.a_addr, k.af) &&
+               addr_eq(c.caddr, k.b_addr, k.af)) {
       return i;
     }
   }

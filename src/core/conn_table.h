@@ -45,7 +45,11 @@ class ConnTable {
   uint32_t alloc();
   void free(uint32_t i);
 
-  // Keys: in = (caddr, cport, vaddr, vport); out = (daddr, dport, caddr, cport).
+  // Keys: in = (caddr, cport, vaddr, vport); out = (daddr, dport, caddr, cport), or for
+  // FULLNAT (daddr, dport, local address, lport) in the real server's family.
+  // FULLNAT entries name their local address by index into this table of 16-byte addresses,
+  // owned by the engine, which must outlive its use.
+  void set_local_addrs(const uint8_t (*addrs)[16]) { laddrs_ = addrs; }
   uint64_t hash(const ConnKey& k) const;
   void prefetch_in(uint64_t h) const { __builtin_prefetch(&in_heads_[h & mask_]); }
   void prefetch_out(uint64_t h) const { __builtin_prefetch(&out_heads_[h & mask_]); }
@@ -80,9 +84,13 @@ class ConnTable {
   static ConnKey in_key(const Conn& c) {
     return {c.caddr, c.vaddr, c.cport, c.vport, c.proto, c.af};
   }
-  static ConnKey out_key(const Conn& c) {
+  ConnKey out_key(const Conn& c) const {
+    if (c.flags & kConnFullNat) {
+      return {c.daddr, laddrs_[c.laddr], c.dport, c.lport, c.proto, out_af(c)};
+    }
     return {c.daddr, c.caddr, c.dport, c.cport, c.proto, c.af};
   }
+  static uint8_t out_af(const Conn& c) { return (c.flags & kConnNat64) ? 4 : c.af; }
 
  private:
   void unlink_chain(uint32_t* heads, uint64_t h, uint32_t i, bool in);
@@ -97,6 +105,7 @@ class ConnTable {
   uint32_t high_water_ = 0;  // entries [0, high_water_) have been handed out at least once
   uint32_t free_head_ = kNil;
   uint64_t seed0_, seed1_;
+  const uint8_t (*laddrs_)[16] = nullptr;
 };
 
 }  // namespace lvs::core

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/xmit.h"
+#include "core/xmit_fnat.h"
 #include "net/headers.h"
 #include "sched/registry.h"
 
@@ -72,6 +73,8 @@ Engine::Engine(const EngineConfig& cfg)
       conns_(cfg.conn_capacity, cfg.hash_seed),
       wheel_(conns_.pool()),
       rng_(cfg.random_seed) {
+  laddrs_ = std::make_unique<uint8_t[][16]>(kMaxLocalAddrs);
+  conns_.set_local_addrs(laddrs_.get());
   index_.rebuild(services_, cfg_.hash_seed);
   icmp_tokens_ = cfg_.icmp_burst;
 }
@@ -151,7 +154,7 @@ void Engine::process(std::span<Packet> burst, Nanos now) {
       }
       w.active = true;
     }
-    // Stage 2: prefetch the first entry of each chain (up to three lines: an 88-byte entry
+    // Stage 2: prefetch the first entry of each chain (up to three lines: a 100-byte entry
     // straddles a line boundary at some offsets).
     for (size_t i = 0; i < n; ++i) {
       if (!work[i].active) continue;
@@ -244,26 +247,36 @@ void Engine::handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nan
     d.svc->stats.inbytes += bytes;
   }
 
-  const net::IpAddr real = addr_of(c.daddr, c.af);
-  if (c.fwd == uint8_t(Fwd::kNat)) {
-    if (!route_dest(pkt, d, real, false, p.l3_len)) return;
-    nat_in(pkt.data, p, c);
-  } else {
-    if (!route_dest(pkt, d, real, true, p.l3_len)) return;
+  switch (Fwd(c.fwd)) {
+    case Fwd::kNat:
+      if (!route_dest(pkt, d, d.addr, false, p.l3_len)) return;
+      nat_in(pkt.data, p, c);
+      break;
+    case Fwd::kFullNat:
+      if (!route_dest(pkt, d, d.addr, false, p.l3_len)) return;
+      fnat_in(pkt.data, p, c, laddrs_[c.laddr]);
+      break;
+    case Fwd::kDr:
+      route_dest(pkt, d, d.addr, true, p.l3_len);
+      break;
+    case Fwd::kTun:
+      drop(pkt, DropReason::kUnsupportedL4);  // not reached: services refuse TUN servers for now
+      break;
   }
 }
 
 void Engine::handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick) {
   const net::ParsedPacket& p = w.p;
   Conn& c = conns_.at(ci);
-  if (c.fwd != uint8_t(Fwd::kNat)) {
+  if (c.flags & kConnNoOutput) {
     // Replies of DR/TUN connections never come back through the director.
     drop(pkt, DropReason::kNoService);
     return;
   }
   // The reply is routed: its TTL drops first, and one that would expire is not ours to count
   // (the kernel drops it before IPVS sees it).
-  if (!nat_out(pkt.data, p, c)) {
+  const bool ok = c.fwd == uint8_t(Fwd::kFullNat) ? fnat_out(pkt.data, p, c) : nat_out(pkt.data, p, c);
+  if (!ok) {
     drop(pkt, DropReason::kTtlExceeded);
     return;
   }
@@ -306,6 +319,28 @@ uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
       return kNil;
     }
   }
+  // The server's port where it has one; port-0 (all ports) services keep the client's. A
+  // persistent service maps only its own port (ip_vs_sched_persist).
+  uint16_t dport;
+  if (svc.persistence_timeout != 0) {
+    dport = (p.dport == svc.key.port && d->port != 0) ? d->port : p.dport;
+  } else {
+    dport = d->port != 0 ? d->port : p.dport;
+  }
+  const bool one_packet = svc.one_packet && p.is_udp();
+  if (one_packet && d->fwd == Fwd::kNat) {
+    // ONE-PACKET NAT: one entry per client endpoint and server carries the replies of all its
+    // datagrams.
+    if (pending_count_ != 0) flush_pending_links();
+    const ConnKey ok{d->addr.data(), w.key.a_addr, dport, p.sport, p.l4_proto, af};
+    const uint32_t found = conns_.find_out(conns_.hash(ok), ok);
+    if (found != kNil && (conns_.at(found).flags & kConnOnePacket)) {
+      ++d->stats.conns;
+      ++svc.stats.conns;
+      ++counters_.total.conns;
+      return found;
+    }
+  }
   const uint32_t ci = conns_.alloc();
   if (ci == kNil) {
     drop(pkt, DropReason::kTableFull);
@@ -317,28 +352,43 @@ uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
   c.state = kTcpNone;
   c.fwd = uint8_t(d->fwd);
   c.flags |= kConnInactive;  // every new connection starts inactive, as in IPVS
-  if (d->fwd != Fwd::kNat) c.flags |= kConnNoOutput;
+  if (d->fwd == Fwd::kDr || d->fwd == Fwd::kTun) c.flags |= kConnNoOutput;
   const size_t alen = af == 4 ? 4 : 16;
   std::memcpy(c.caddr, w.key.a_addr, alen);
   std::memcpy(c.vaddr, w.key.b_addr, alen);
-  std::memcpy(c.daddr, d->addr.data(), alen);
+  std::memcpy(c.daddr, d->addr.data(), d->addr.size());
   c.cport = p.sport;
   c.vport = p.dport;
-  // The server's port where it has one; port-0 (all ports) services keep the client's. A
-  // persistent service maps only its own port (ip_vs_sched_persist).
-  if (svc.persistence_timeout != 0) {
-    c.dport = (p.dport == svc.key.port && d->port != 0) ? d->port : p.dport;
-  } else {
-    c.dport = d->port != 0 ? d->port : p.dport;
-  }
+  c.dport = dport;
   c.dest = d->index;
+  if (d->fwd == Fwd::kFullNat) {
+    if (d->addr.family != p.family) c.flags |= kConnNat64;
+    if (!alloc_local_port(svc, *d, c.dport, c.proto, c)) {
+      conns_.free(ci);
+      drop(pkt, DropReason::kNoLocalPort);
+      return kNil;
+    }
+    c.flags |= kConnFullNat;
+    if (svc.proxy_protocol && p.is_tcp()) {
+      c.flags |= kConnProxyV2;
+      c.isn = net::load_be32(pkt.data + p.l4_offset + 4);
+    }
+  }
+  // ONE-PACKET: never found from the client side, so the next datagram is scheduled anew; NAT
+  // replies still find it from the real-server side until it expires.
+  if (one_packet) c.flags |= kConnOnePacket | kConnUnhashed;
   // Client side now (a second packet of this flow in the same burst must find it); the
   // real-server side at the end of the burst, its bucket prefetched meanwhile: no reply of a
-  // connection can arrive in the burst that creates it.
-  conns_.link_in(ci);
+  // connection can arrive in the burst that creates it. FULLNAT links both now: the local port
+  // search must see this burst's connections.
+  if (!(c.flags & kConnOnePacket)) conns_.link_in(ci);
   const uint64_t ho = conns_.out_hash(ci);
-  conns_.prefetch_out(ho);
-  pending_links_[pending_count_++] = PendingLink{ci, ho};
+  if (c.flags & kConnFullNat) {
+    conns_.link_out(ci, ho);
+  } else {
+    conns_.prefetch_out(ho);
+    pending_links_[pending_count_++] = PendingLink{ci, ho};
+  }
   wheel_.arm(ci, now_tick + ticks(kNewConnTimeoutSec));
   if (ti != kNil) {
     // Under a template: it controls this connection, and each use extends it (ip_vs_conn_put).
@@ -355,6 +405,43 @@ uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
   ++svc.stats.conns;
   ++counters_.total.conns;
   return ci;
+}
+
+// FULLNAT's local port: the first free <local address, port> towards <real server, port>, local
+// addresses taken in turn. A port qualifies only if replies to it come to this worker (the reply's
+// destination is the local endpoint, so flow_owner must name us), and only if no connection uses
+// the same four-tuple on the real-server side: the table is the allocator, so there is no
+// collision and nothing to free.
+bool Engine::alloc_local_port(Service& svc, const Dest& d, uint16_t dport, uint8_t proto,
+                              Conn& c) {
+  constexpr uint32_t kFirstPort = 1024;
+  constexpr uint32_t kPorts = 65536 - kFirstPort;
+  constexpr uint32_t kTries = 256;  // per local address; a full table is not searched to the end
+  const uint8_t out_af = d.addr.is_v4() ? 4 : 6;
+  const net::Family fam = d.addr.family;
+  const size_t n = svc.laddrs.size();
+  for (size_t k = 0; k < n; ++k) {
+    const uint16_t li = svc.laddrs[(svc.laddr_next + k) % n];
+    uint16_t& cursor = lport_next_[li];
+    uint32_t owned_tries = 0;
+    for (uint32_t step = 0; step < kPorts && owned_tries < kTries; ++step) {
+      const uint16_t port = uint16_t(kFirstPort + (cursor + step) % kPorts);
+      if (cfg_.worker_count > 1 &&
+          flow_owner(laddrs_[li], fam, port, cfg_.steer_seed, cfg_.worker_count) !=
+              cfg_.worker_index) {
+        continue;
+      }
+      ++owned_tries;
+      const ConnKey key{d.addr.data(), laddrs_[li], dport, port, proto, out_af};
+      if (conns_.find_out(conns_.hash(key), key) != kNil) continue;
+      cursor = uint16_t((cursor + step + 1) % kPorts);
+      c.laddr = li;
+      c.lport = port;
+      svc.laddr_next = uint32_t((svc.laddr_next + k + 1) % n);
+      return true;
+    }
+  }
+  return false;
 }
 
 // A template is valid while its server is in the service and, with expire_quiescent_template,
@@ -420,6 +507,7 @@ uint32_t Engine::persist_template(Service& svc, const Work& w, uint32_t now_tick
   t.state = kTcpNone;
   t.fwd = uint8_t(d->fwd);
   t.flags |= kConnTemplate;
+  t.n_control = 0;
   std::memcpy(t.caddr, snet, alen);
   std::memcpy(t.vaddr, vaddr, alen);
   std::memcpy(t.daddr, d->addr.data(), alen);
@@ -469,6 +557,11 @@ void Engine::set_state(Conn& c, Dir dir, const net::ParsedPacket& p, uint32_t ci
     timeout = timeouts_.tcp[c.state];
   } else {
     timeout = timeouts_.udp;
+  }
+  // A ONE-PACKET entry whose replies bypass us has done its work (IPVS frees it at once).
+  if ((c.flags & (kConnOnePacket | kConnNoOutput)) == (kConnOnePacket | kConnNoOutput)) {
+    wheel_.rearm(ci, now_tick + 1);
+    return;
   }
   wheel_.rearm(ci, now_tick + ticks(timeout));
 }
@@ -640,11 +733,69 @@ void Engine::reindex() {
   for (const auto& s : services_) port0_services_ += s && s->key.fwmark == 0 && s->key.port == 0;
 }
 
-Status Engine::add_service(const ServiceSpec& spec) {
-  if (find_service_mut(spec.key)) return Status::error("service already exists");
+namespace {
+
+// What IPVS (and FULLNAT's local address rules) refuse in a service whatever it had before.
+Status check_service_spec(const ServiceSpec& spec) {
   if (spec.key.fwmark == 0 && spec.key.port == 0 && !spec.persistent()) {
     return Status::error("port 0 (all ports) needs a persistent service");
   }
+  if (spec.one_packet && spec.key.fwmark == 0 && spec.key.proto != net::kProtoUdp) {
+    return Status::error("one-packet scheduling is for UDP services only");
+  }
+  if (spec.proxy_protocol && spec.local_addrs.empty()) {
+    return Status::error("the PROXY protocol needs FULLNAT local addresses");
+  }
+  for (const net::IpAddr& a : spec.local_addrs) {
+    if (a.family != spec.local_addrs.front().family) {
+      return Status::error("local addresses of one service must share a family");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+// Local addresses join the engine's table (or find their slot there) before anything changes,
+// so a full table refuses the edit whole.
+Status Engine::set_local_addrs(Service& svc, const ServiceSpec& spec) {
+  std::vector<uint16_t> idx;
+  for (const net::IpAddr& a : spec.local_addrs) {
+    size_t i = 0;
+    while (i < laddr_list_.size() && !(laddr_list_[i] == a)) ++i;
+    if (i == laddr_list_.size()) {
+      if (i == kMaxLocalAddrs) return Status::error("too many FULLNAT local addresses (4096)");
+      laddr_list_.push_back(a);
+      lport_next_.push_back(0);
+      std::memset(laddrs_[i], 0, 16);
+      std::memcpy(laddrs_[i], a.data(), a.size());
+    }
+    idx.push_back(uint16_t(i));
+  }
+  if (!idx.empty()) {
+    for (const sched::Dest* sd : svc.dests) {
+      const auto* d = static_cast<const Dest*>(sd);
+      if (d->fwd == Fwd::kFullNat && d->addr.family != spec.local_addrs.front().family) {
+        return Status::error("local addresses must have the FULLNAT real servers' family");
+      }
+    }
+  } else {
+    for (const sched::Dest* sd : svc.dests) {
+      if (static_cast<const Dest*>(sd)->fwd == Fwd::kFullNat) {
+        return Status::error("FULLNAT real servers need local addresses in their service");
+      }
+    }
+  }
+  svc.laddrs = std::move(idx);
+  svc.laddr_family = spec.local_addrs.empty() ? net::Family::kNone : spec.local_addrs.front().family;
+  svc.proxy_protocol = spec.proxy_protocol;
+  svc.one_packet = spec.one_packet;
+  return {};
+}
+
+Status Engine::add_service(const ServiceSpec& spec) {
+  if (find_service_mut(spec.key)) return Status::error("service already exists");
+  if (Status st = check_service_spec(spec); !st) return st;
   auto sched = sched::make_scheduler(spec.scheduler, sched::SchedParams{spec.sched_flags, &rng_});
   if (!sched) {
     return Status::error("unknown scheduler '" + spec.scheduler + "' (known: " +
@@ -657,6 +808,7 @@ Status Engine::add_service(const ServiceSpec& spec) {
   svc->sched = std::move(sched);
   svc->sched->init_service(svc->dests);
   set_persistence(*svc, spec);
+  if (Status st = set_local_addrs(*svc, spec); !st) return st;
   size_t slot = 0;
   while (slot < services_.size() && services_[slot]) ++slot;
   svc->index = uint32_t(slot);
@@ -678,15 +830,17 @@ void Engine::set_persistence(Service& svc, const ServiceSpec& spec) {
 Status Engine::edit_service(const ServiceSpec& spec) {
   Service* svc = find_service_mut(spec.key);
   if (!svc) return Status::error("no such service");
-  if (spec.key.fwmark == 0 && spec.key.port == 0 && !spec.persistent()) {
-    return Status::error("port 0 (all ports) needs a persistent service");
-  }
+  if (Status st = check_service_spec(spec); !st) return st;
+  std::unique_ptr<sched::Scheduler> sched;
   if (spec.scheduler != svc->sched_name || spec.sched_flags != svc->sched_flags) {
-    auto sched = sched::make_scheduler(spec.scheduler, sched::SchedParams{spec.sched_flags, &rng_});
+    sched = sched::make_scheduler(spec.scheduler, sched::SchedParams{spec.sched_flags, &rng_});
     if (!sched) {
       return Status::error("unknown scheduler '" + spec.scheduler + "' (known: " +
                            sched::scheduler_names() + ")");
     }
+  }
+  if (Status st = set_local_addrs(*svc, spec); !st) return st;
+  if (sched) {
     svc->sched->done_service();
     svc->sched = std::move(sched);
     svc->sched->init_service(svc->dests);
@@ -750,6 +904,44 @@ void Engine::release_dest(Dest& d) {
   free_dests_.push_back(idx);
 }
 
+namespace {
+
+// NAT and FULLNAT servers have ports of their own; DR and TUN servers take the service's.
+uint16_t dest_port(const ServiceKey& key, const DestSpec& spec) {
+  return spec.fwd == Fwd::kNat || spec.fwd == Fwd::kFullNat ? spec.port : key.port;
+}
+
+Status check_dest_spec(const Service& svc, const DestSpec& spec) {
+  if (spec.weight < 0) return Status::error("weight must be >= 0");
+  if (spec.fwd == Fwd::kFullNat) {
+    if (svc.laddrs.empty()) {
+      return Status::error("FULLNAT real servers need local addresses in their service");
+    }
+    if (spec.addr.family != svc.laddr_family) {
+      return Status::error("FULLNAT real server's family differs from the local addresses'");
+    }
+    return {};
+  }
+  if (spec.fwd == Fwd::kTun) {
+    if (spec.tun_type == TunType::kGue && spec.tun_port == 0) {
+      return Status::error("GUE tunnels need the real server's port (--tun-port)");
+    }
+    if ((spec.tun_flags & kTunFlagRemCsum) && spec.tun_type != TunType::kGue) {
+      return Status::error("remote checksum offload is for GUE tunnels only");
+    }
+    if (spec.tun_flags != 0 && spec.tun_type == TunType::kIpip) {
+      return Status::error("tunnel checksum options need a GUE or GRE tunnel");
+    }
+    return Status::error("VS/TUN is not available in this build yet");
+  }
+  if (spec.addr.family != svc.key.addr.family && svc.key.fwmark == 0) {
+    return Status::error("real server address family differs from the service's");
+  }
+  return {};
+}
+
+}  // namespace
+
 Status Engine::add_dest(const ServiceKey& key, const DestSpec& spec) {
   // IPVS (ip_vs_add_dest/ip_vs_edit_dest) refuses a lower threshold above the upper one.
   if (spec.l_threshold > spec.u_threshold) {
@@ -757,12 +949,9 @@ Status Engine::add_dest(const ServiceKey& key, const DestSpec& spec) {
   }
   Service* svc = find_service_mut(key);
   if (!svc) return Status::error("no such service");
-  if (spec.addr.family != key.addr.family && key.fwmark == 0) {
-    return Status::error("real server address family differs from the service's");
-  }
-  const uint16_t port = spec.fwd == Fwd::kNat ? spec.port : key.port;
+  if (Status st = check_dest_spec(*svc, spec); !st) return st;
+  const uint16_t port = dest_port(key, spec);
   if (find_dest(*svc, spec.addr, port, nullptr)) return Status::error("destination already exists");
-  if (spec.weight < 0) return Status::error("weight must be >= 0");
   // A server removed while it still had connections comes back as the same entry
   // (ip_vs_trash_get_dest), so its counters keep covering those connections.
   Dest* d = nullptr;
@@ -781,6 +970,9 @@ Status Engine::add_dest(const ServiceKey& key, const DestSpec& spec) {
   }
   d->svc = svc;
   d->fwd = spec.fwd;
+  d->tun_type = spec.tun_type;
+  d->tun_port = spec.tun_port;
+  d->tun_flags = spec.tun_flags;
   d->weight = spec.weight;
   d->flags |= sched::kDestAvailable;
   if (spec.u_threshold == 0 || spec.u_threshold > d->u_threshold) d->flags &= ~sched::kDestOverload;
@@ -799,11 +991,14 @@ Status Engine::edit_dest(const ServiceKey& key, const DestSpec& spec) {
   }
   Service* svc = find_service_mut(key);
   if (!svc) return Status::error("no such service");
-  const uint16_t port = spec.fwd == Fwd::kNat ? spec.port : key.port;
+  const uint16_t port = dest_port(key, spec);
   Dest* d = find_dest(*svc, spec.addr, port, nullptr);
   if (!d) return Status::error("no such destination");
-  if (spec.weight < 0) return Status::error("weight must be >= 0");
+  if (Status st = check_dest_spec(*svc, spec); !st) return st;
   d->fwd = spec.fwd;  // applies to new connections; live ones keep their method
+  d->tun_type = spec.tun_type;
+  d->tun_port = spec.tun_port;
+  d->tun_flags = spec.tun_flags;
   d->weight = spec.weight;
   if (spec.u_threshold == 0 || spec.u_threshold > d->u_threshold) d->flags &= ~sched::kDestOverload;
   d->u_threshold = spec.u_threshold;
@@ -838,7 +1033,7 @@ Status Engine::del_dest(const ServiceKey& key, const net::IpAddr& addr, uint16_t
 std::vector<BackendEndpoint> Engine::nat_backends() const {
   std::vector<BackendEndpoint> out;
   for (const auto& d : dests_) {
-    if (!d || d->fwd != Fwd::kNat) continue;
+    if (!d || (d->fwd != Fwd::kNat && d->fwd != Fwd::kFullNat)) continue;
     if (d->trashed && d->refcnt == 0) continue;
     const BackendEndpoint b{d->svc_key.proto, d->addr, d->port};
     if (std::find(out.begin(), out.end(), b) == out.end()) out.push_back(b);
@@ -858,7 +1053,7 @@ std::vector<ConnSnapshot> Engine::list_conns(bool templates_only, size_t max) co
     s.proto = c.proto;
     s.is_template = is_template;
     s.caddr = c.client();
-    s.daddr = c.real();
+    s.daddr = dests_[c.dest]->addr;  // a tunnel or NAT64 server may be of the other family
     if (is_template && c.proto == 0) {
       s.fwmark = net::load_be32(c.vaddr);
     } else {
@@ -867,6 +1062,10 @@ std::vector<ConnSnapshot> Engine::list_conns(bool templates_only, size_t max) co
     s.cport = c.cport;
     s.vport = c.vport;
     s.dport = c.dport;
+    if (c.flags & kConnFullNat) {
+      s.laddr = laddr_list_[c.laddr];
+      s.lport = c.lport;
+    }
     s.fwd = Fwd(c.fwd);
     s.state = is_template ? "NONE" : c.proto == net::kProtoTcp ? tcp_state_name(c.state) : "UDP";
     s.expires_in_s = TimerWheel::before(now, c.expires)
@@ -883,10 +1082,12 @@ std::vector<ServiceSnapshot> Engine::snapshot() const {
   for (const auto& s : services_) {
     if (!s) continue;
     ServiceSnapshot ss{s->key, s->sched_name, s->sched_flags, s->persistence_timeout,
-                       s->persistence_prefix, s->stats, {}};
+                       s->persistence_prefix, s->one_packet, s->proxy_protocol, {}, s->stats, {}};
+    for (uint16_t li : s->laddrs) ss.local_addrs.push_back(laddr_list_[li]);
     for (size_t i = 0; i < s->dests.size(); ++i) {
       const Dest* d = s->dest_at(i);
-      ss.dests.push_back(DestSnapshot{d->addr, d->port, d->fwd, d->weight, d->active_conns,
+      ss.dests.push_back(DestSnapshot{d->addr, d->port, d->fwd, d->tun_type, d->tun_port,
+                                      d->tun_flags, d->weight, d->active_conns,
                                       d->inactive_conns, d->persist_conns, d->u_threshold,
                                       d->l_threshold, d->stats});
     }

@@ -55,6 +55,9 @@ struct DestSnapshot {
   net::IpAddr addr;
   uint16_t port = 0;
   Fwd fwd = Fwd::kNat;
+  TunType tun_type = TunType::kIpip;
+  uint16_t tun_port = 0;
+  uint16_t tun_flags = 0;
   int32_t weight = 0;
   uint32_t active_conns = 0;
   uint32_t inactive_conns = 0;
@@ -69,6 +72,9 @@ struct ServiceSnapshot {
   uint32_t sched_flags = 0;
   uint32_t persistence_timeout = 0;
   uint8_t persistence_prefix = 128;
+  bool one_packet = false;
+  bool proxy_protocol = false;
+  std::vector<net::IpAddr> local_addrs;
   Counters stats;
   std::vector<DestSnapshot> dests;  // IPVS list order
 };
@@ -87,6 +93,8 @@ struct ConnSnapshot {
   bool is_template = false;
   net::IpAddr caddr, vaddr, daddr;
   uint16_t cport = 0, vport = 0, dport = 0;
+  net::IpAddr laddr;  // FULLNAT: the local address and port towards the real server
+  uint16_t lport = 0;
   uint32_t fwmark = 0;  // fwmark templates: the mark (vaddr is then unset)
   Fwd fwd = Fwd::kNat;
   std::string_view state;  // "ESTABLISHED", ..., "UDP", "NONE" for templates
@@ -163,6 +171,8 @@ class Engine {
   bool template_valid(const Conn& t) const;
   void set_state(Conn& c, Dir dir, const net::ParsedPacket& p, uint32_t ci, uint32_t now_tick);
   void expire_conn(uint32_t ci);
+  bool alloc_local_port(Service& svc, const Dest& d, uint16_t dport, uint8_t proto, Conn& c);
+  Status set_local_addrs(Service& svc, const ServiceSpec& spec);
   DropReason next_hop(const net::IpAddr& dst, bool on_link, NextHop& nh);
   void emit(Packet& pkt, const NextHop& nh);
   bool route(Packet& pkt, const net::IpAddr& dst, bool on_link, uint32_t l3_len);
@@ -196,6 +206,12 @@ class Engine {
   ServiceIndex index_;
   std::vector<std::unique_ptr<Dest>> dests_;
   std::vector<uint32_t> free_dests_;
+  // FULLNAT local addresses of every service, 16 bytes each, named by index from connections.
+  // Append-only (an address stays while connections may name it), so indexes stay valid.
+  static constexpr size_t kMaxLocalAddrs = 4096;
+  std::unique_ptr<uint8_t[][16]> laddrs_;
+  std::vector<net::IpAddr> laddr_list_;
+  std::vector<uint16_t> lport_next_;  // per local address: where the port search resumes
   EngineCounters counters_;
   std::array<NeighRequest, 32> neigh_req_{};
   size_t neigh_req_count_ = 0;

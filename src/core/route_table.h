@@ -17,6 +17,7 @@ struct Iface {
   net::MacAddr mac;
   uint32_t mtu = 1500;
   bool attached = false;  // lvsd sends and receives on it
+  net::IpAddr addr4, addr6;  // its first global address per family: source of our own packets
 };
 
 struct Route {

@@ -27,10 +27,15 @@ struct Dest : sched::Dest {
   uint32_t refcnt = 0;      // connections bound to it
   bool trashed = false;
   Counters stats;
+  // VS/TUN.
+  TunType tun_type = TunType::kIpip;
+  uint16_t tun_port = 0;
+  uint16_t tun_flags = 0;
   // Next hop cache (IPVS's dest_dst): valid while nh_gen equals the engine's route generation.
   uint64_t nh_gen = 0;
   bool nh_on_link = false;
   NextHop nh;
+  net::IpAddr nh_src;  // the egress interface's address in the server's family (tunnel source)
 };
 
 struct Service {
@@ -39,6 +44,12 @@ struct Service {
   uint32_t sched_flags = 0;
   uint32_t persistence_timeout = 0;  // seconds; 0: not persistent
   uint8_t persistence_prefix = 128;  // already clamped to the family's width
+  bool one_packet = false;
+  bool proxy_protocol = false;
+  // FULLNAT local addresses: indexes into the engine's local address table, used in turn.
+  std::vector<uint16_t> laddrs;
+  net::Family laddr_family = net::Family::kNone;
+  uint32_t laddr_next = 0;
   std::unique_ptr<sched::Scheduler> sched;
   std::vector<sched::Dest*> dests;  // IPVS list order: newest first
   Counters stats;

@@ -49,6 +49,7 @@ std::string_view drop_reason_name(DropReason r) {
     case DropReason::kNoNeighbour: return "no_neighbour";
     case DropReason::kTtlExceeded: return "ttl_exceeded";
     case DropReason::kMtuExceeded: return "mtu_exceeded";
+    case DropReason::kNoLocalPort: return "no_local_port";
     case DropReason::kCount: break;
   }
   return "unknown";

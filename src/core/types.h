@@ -59,6 +59,7 @@ enum class DropReason : uint8_t {
   kNoNeighbour,     // next hop's MAC not resolved yet (resolution was requested)
   kTtlExceeded,     // reply path: TTL/hop limit would reach 0
   kMtuExceeded,     // frame too large for the egress interface
+  kNoLocalPort,     // FULLNAT: every local address:port towards that real server is in use
   kCount,
 };
 std::string_view drop_reason_name(DropReason r);

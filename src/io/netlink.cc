@@ -91,6 +91,25 @@ void on_route(const nlmsghdr* nlh, DumpState& st) {
   st.routes->push_back(r);
 }
 
+// The first global address of each family per link: the source of packets the director makes
+// itself (tunnel outer headers, ICMP errors), as the kernel would pick for that interface.
+void on_addr(const nlmsghdr* nlh, DumpState& st) {
+  const auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(nlh));
+  if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) return;
+  if (ifa->ifa_scope != RT_SCOPE_UNIVERSE) return;
+  if (ifa->ifa_flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED | IFA_F_DEPRECATED)) return;
+  const nlattr* tb[65] = {};
+  mnl_attr_parse(nlh, sizeof(*ifa), collect_attrs, tb);
+  const nlattr* a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+  const size_t want = ifa->ifa_family == AF_INET ? 4 : 16;
+  if (!a || mnl_attr_get_payload_len(a) != want) return;
+  for (Link& l : *st.links) {
+    if (l.ifindex != ifa->ifa_index) continue;
+    net::IpAddr& slot = ifa->ifa_family == AF_INET ? l.addr4 : l.addr6;
+    if (slot.family == net::Family::kNone) slot = addr_from(ifa->ifa_family, mnl_attr_get_payload(a));
+  }
+}
+
 void on_neigh(const nlmsghdr* nlh, DumpState& st) {
   const auto* ndm = static_cast<const ndmsg*>(mnl_nlmsg_get_payload(nlh));
   if (ndm->ndm_family != AF_INET && ndm->ndm_family != AF_INET6) return;
@@ -112,6 +131,7 @@ int on_msg(const nlmsghdr* nlh, void* data) {
     case RTM_NEWLINK: on_link(nlh, st); break;
     case RTM_NEWROUTE: on_route(nlh, st); break;
     case RTM_NEWNEIGH: on_neigh(nlh, st); break;
+    case RTM_NEWADDR: on_addr(nlh, st); break;
     default: break;
   }
   return MNL_CB_OK;
@@ -127,7 +147,8 @@ std::unique_ptr<Netlink> Netlink::open(std::string* err) {
     *err = std::string("cannot open rtnetlink: ") + std::strerror(errno);
     return nullptr;
   }
-  const unsigned groups = RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
+  const unsigned groups = RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE |
+                          RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
   if (mnl_socket_bind(nl->events_, groups, MNL_SOCKET_AUTOPID) < 0 ||
       mnl_socket_bind(nl->requests_, 0, MNL_SOCKET_AUTOPID) < 0) {
     *err = std::string("cannot bind rtnetlink: ") + std::strerror(errno);
@@ -170,6 +191,9 @@ bool Netlink::dump(int type, int family, std::string* err) {
   if (type == RTM_GETLINK) {
     auto* m = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
     m->ifi_family = AF_UNSPEC;
+  } else if (type == RTM_GETADDR) {
+    auto* m = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+    m->ifa_family = uint8_t(family);
   } else if (type == RTM_GETROUTE) {
     auto* m = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
     m->rtm_family = uint8_t(family);
@@ -203,7 +227,8 @@ bool Netlink::refresh(std::string* err) {
   routes_.clear();
   neighs_.clear();
   neigh_states_.clear();
-  return dump(RTM_GETLINK, AF_UNSPEC, err) && dump(RTM_GETROUTE, AF_INET, err) &&
+  return dump(RTM_GETLINK, AF_UNSPEC, err) && dump(RTM_GETADDR, AF_UNSPEC, err) &&
+         dump(RTM_GETROUTE, AF_INET, err) &&
          dump(RTM_GETROUTE, AF_INET6, err) && dump(RTM_GETNEIGH, AF_UNSPEC, err);
 }
 
@@ -213,7 +238,7 @@ std::shared_ptr<const core::RouteTable> Netlink::snapshot(
   for (const Link& l : links_) {
     bool mine = false;
     for (uint32_t a : attached) mine |= a == l.ifindex;
-    ifaces.push_back({l.ifindex, l.name, l.mac, l.mtu, mine && l.up});
+    ifaces.push_back({l.ifindex, l.name, l.mac, l.mtu, mine && l.up, l.addr4, l.addr6});
   }
   return std::make_shared<core::RouteTable>(std::move(ifaces), routes_, neighs_);
 }

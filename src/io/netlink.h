@@ -22,6 +22,7 @@ struct Link {
   net::MacAddr mac;
   uint32_t mtu = 1500;
   bool up = false;
+  net::IpAddr addr4, addr6;  // first global address of each family; unset if none
 };
 
 class Netlink {
