@@ -4,6 +4,7 @@
 
 #include "core/xmit.h"
 #include "core/xmit_fnat.h"
+#include "core/xmit_proxy.h"
 #include "net/headers.h"
 #include "sched/registry.h"
 
@@ -253,6 +254,10 @@ void Engine::handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nan
       nat_in(pkt.data, p, c);
       break;
     case Fwd::kFullNat:
+      if ((c.flags & kConnProxyV2) && !proxy_v2_in(pkt, w.p, c)) {
+        drop(pkt, DropReason::kMtuExceeded);  // no headroom: nowhere to put the header
+        return;
+      }
       if (!route_dest(pkt, d, d.addr, false, p.l3_len)) return;
       fnat_in(pkt.data, p, c, laddrs_[c.laddr]);
       break;
@@ -275,6 +280,7 @@ void Engine::handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick) {
   }
   // The reply is routed: its TTL drops first, and one that would expire is not ours to count
   // (the kernel drops it before IPVS sees it).
+  if (c.flags & kConnProxyV2) proxy_v2_out(pkt.data, p, c);
   const bool ok = c.fwd == uint8_t(Fwd::kFullNat) ? fnat_out(pkt.data, p, c) : nat_out(pkt.data, p, c);
   if (!ok) {
     drop(pkt, DropReason::kTtlExceeded);

@@ -64,7 +64,8 @@ class EthView {
 
 class Ipv4View {
  public:
-  static constexpr size_t kTtl = 8, kProto = 9, kCheck = 10, kSaddr = 12, kDaddr = 16;
+  static constexpr size_t kTotLen = 2, kTtl = 8, kProto = 9, kCheck = 10, kSaddr = 12,
+                          kDaddr = 16;
   explicit Ipv4View(uint8_t* p) : p_(p) {}
   uint8_t* raw() const { return p_; }
   uint8_t version() const { return p_[0] >> 4; }
@@ -121,7 +122,7 @@ class L4PortsView {
 
 class TcpView {
  public:
-  static constexpr size_t kCheck = 16;
+  static constexpr size_t kSeq = 4, kAck = 8, kDataOff = 12, kCheck = 16;
   explicit TcpView(uint8_t* p) : p_(p) {}
   uint16_t sport() const { return load_be16(p_); }
   uint16_t dport() const { return load_be16(p_ + 2); }
