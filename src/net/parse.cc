@@ -5,6 +5,7 @@
 #include "net/bytes.h"
 #include "net/checksum.h"
 #include "net/headers.h"
+#include "net/sctp.h"
 
 namespace lvs::net {
 
@@ -91,8 +92,29 @@ void parse_l4(const uint8_t* buf, size_t end, bool quoted, ParsedPacket& out) {
       if (echo) out.sport = out.dport = load_be16(p + 4);
       return;
     }
+    case kProtoSctp: {
+      // Quoted: ports and verification tag, the 8 bytes every ICMP error quotes (RFC 792).
+      if (avail < (quoted ? 8 : kSctpHdrLen)) {
+        out.status = ParseStatus::kTruncatedL4;
+        return;
+      }
+      if (!quoted && avail > kSctpHdrLen) {
+        // The first chunk decides scheduling and the state transition: its header must be
+        // whole, and the length it states must lie inside the packet.
+        const size_t left = avail - kSctpHdrLen;
+        const size_t clen = left >= kSctpChunkHdrLen ? load_be16(p + kSctpHdrLen + 2) : 0;
+        if (clen < kSctpChunkHdrLen || clen > left) {
+          out.status = ParseStatus::kBadL4Header;
+          return;
+        }
+        out.sctp_chunk = p[kSctpHdrLen];
+      }
+      out.sport = load_be16(p);
+      out.dport = load_be16(p + 2);
+      return;
+    }
     default:
-      return;  // other transports (GRE, ESP, SCTP, ...) are classified, not parsed here
+      return;  // other transports (GRE, ESP, ...) are classified, not parsed here
   }
 }
 

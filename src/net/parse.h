@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "net/addr.h"
+#include "net/sctp.h"
 
 namespace lvs::net {
 
@@ -22,8 +23,9 @@ enum class ParseStatus : uint8_t {
   kBadIpLength,     // IP length field shorter than the header or longer than the frame
   kBadExtHeader,    // IPv6 extension header chain cut short or too long
   kFragment,        // an IP fragment: no complete transport header to key a flow on
-  kTruncatedL4,     // TCP/UDP/ICMP header cut short
-  kBadL4Header,     // TCP data offset below 5 or past the packet, UDP length inconsistent
+  kTruncatedL4,     // TCP/UDP/ICMP/SCTP header cut short
+  kBadL4Header,     // TCP data offset below 5 or past the packet, UDP length inconsistent,
+                    // SCTP first chunk header cut short or its length below 4 or past the packet
   kCount,
 };
 
@@ -43,6 +45,10 @@ struct ParsedPacket {
   uint8_t tcp_flags = 0;
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
+  // SCTP: type of the first chunk (net/sctp.h), 0 when the packet has none (has_sctp_chunk()).
+  // Not set in quoted mode. A field of its own rather than a union with tcp_flags: it fills a
+  // padding byte, and code reading tcp_flags without checking the protocol stays harmless.
+  uint8_t sctp_chunk = 0;
 
   bool ok() const { return status == ParseStatus::kOk; }
   uint16_t l4_len() const { return uint16_t(l3_offset + l3_len - l4_offset); }
@@ -51,6 +57,10 @@ struct ParsedPacket {
   uint32_t l3_end() const { return uint32_t(l3_offset) + l3_len; }
   bool is_tcp() const { return l4_proto == 6; }
   bool is_udp() const { return l4_proto == 17; }
+  bool is_sctp() const { return l4_proto == 132; }
+  // An SCTP packet may be a bare common header: IPVS then creates no connection (drops it) and
+  // changes no state. Meaningful for parsed (not quoted) packets only.
+  bool has_sctp_chunk() const { return l4_len() >= kSctpHdrLen + kSctpChunkHdrLen; }
 };
 
 // Parses an Ethernet frame. Frames longer than 65535 bytes are refused as kBadIpLength.

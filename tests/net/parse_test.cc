@@ -686,5 +686,142 @@ TEST(ParseQuotedTest, RulesThatStillApply) {
   EXPECT_EQ(pf.status, ParseStatus::kTruncatedL3);
 }
 
+// ---- SCTP ----
+
+// crc32c_reference.py's client INIT, 40000 -> 3868 (48 bytes, checksum correct).
+const Bytes kSctpInit = testing::hex(
+    "9c 40 0f 1c 00 00 00 00 8f 72 03 33 01 00 00 24 3a 1f 2c 4d 00 01 a0 00 00 0a ff ff"
+    "5e 6f 70 81 00 0c 00 06 00 05 00 00 80 00 00 04 c0 00 00 04");
+
+Bytes sctp4(const Bytes& l4) { return base4().raw_l4(kProtoSctp).payload(l4).build(); }
+Bytes sctp6(const Bytes& l4) { return base6().raw_l4(kProtoSctp).payload(l4).build(); }
+// A common header (ports 40000 -> 3868, vtag 0x3a1f2c4d) followed by `rest`.
+Bytes sctp_hdr(const Bytes& rest) {
+  Bytes b = testing::hex("9c 40 0f 1c 3a 1f 2c 4d 00 00 00 00");
+  b.insert(b.end(), rest.begin(), rest.end());
+  return b;
+}
+
+TEST(ParseSctpTest, Init4AllFields) {
+  const Bytes f = sctp4(kSctpInit);
+  ASSERT_EQ(f.size(), 14u + 20 + 48);
+  const ParsedPacket p = parse(f);
+  EXPECT_EQ(p.status, ParseStatus::kOk);
+  EXPECT_EQ(p.family, Family::kV4);
+  EXPECT_EQ(p.l4_proto, kProtoSctp);
+  EXPECT_TRUE(p.is_sctp());
+  EXPECT_FALSE(p.is_tcp());
+  EXPECT_FALSE(p.is_udp());
+  EXPECT_EQ(p.l4_offset, 34);
+  EXPECT_EQ(p.l4_len(), 48);
+  EXPECT_EQ(p.sport, 40000);
+  EXPECT_EQ(p.dport, 3868);
+  EXPECT_EQ(p.sctp_chunk, kSctpChunkInit);
+  EXPECT_TRUE(p.has_sctp_chunk());
+  EXPECT_EQ(p.tcp_flags, 0);  // the chunk type does not leak into TCP's field
+}
+
+TEST(ParseSctpTest, Init6BehindExtensionHeader) {
+  const Bytes f = base6().ipv6_ext(kProtoDstOpts, 8).raw_l4(kProtoSctp).payload(kSctpInit).build();
+  const ParsedPacket p = parse(f);
+  EXPECT_EQ(p.status, ParseStatus::kOk);
+  EXPECT_EQ(p.family, Family::kV6);
+  EXPECT_EQ(p.l4_proto, kProtoSctp);
+  EXPECT_EQ(p.l4_offset, 14 + 40 + 8);
+  EXPECT_EQ(p.sport, 40000);
+  EXPECT_EQ(p.dport, 3868);
+  EXPECT_EQ(p.sctp_chunk, kSctpChunkInit);
+}
+
+TEST(ParseSctpTest, FirstChunkType) {
+  for (uint8_t type : {uint8_t(kSctpChunkData), uint8_t(kSctpChunkAbort),
+                       uint8_t(kSctpChunkShutdownComplete), uint8_t(0xc1), uint8_t(0xff)}) {
+    const ParsedPacket p = parse(sctp6(sctp_hdr({type, 0x01, 0x00, 0x04})));
+    EXPECT_EQ(p.status, ParseStatus::kOk) << int(type);
+    EXPECT_EQ(p.sctp_chunk, type);
+    EXPECT_TRUE(p.has_sctp_chunk());
+  }
+}
+
+TEST(ParseSctpTest, CommonHeaderRequired) {
+  for (size_t n = 0; n < kSctpHdrLen; ++n) {
+    EXPECT_EQ(parse(raw4(kProtoSctp, n)).status, ParseStatus::kTruncatedL4) << n;
+    EXPECT_EQ(parse(raw6(kProtoSctp, n)).status, ParseStatus::kTruncatedL4) << n;
+  }
+}
+
+TEST(ParseSctpTest, BareCommonHeaderHasNoChunk) {
+  const ParsedPacket p = parse(sctp4(sctp_hdr({})));
+  EXPECT_EQ(p.status, ParseStatus::kOk);
+  EXPECT_EQ(p.sport, 40000);
+  EXPECT_EQ(p.dport, 3868);
+  EXPECT_FALSE(p.has_sctp_chunk());
+  EXPECT_EQ(p.sctp_chunk, 0);
+}
+
+TEST(ParseSctpTest, FirstChunkHeaderMustBeWhole) {
+  // 1 to 3 bytes after the common header cannot be a chunk.
+  EXPECT_EQ(parse(sctp4(sctp_hdr({0x01}))).status, ParseStatus::kBadL4Header);
+  EXPECT_EQ(parse(sctp4(sctp_hdr({0x01, 0x00}))).status, ParseStatus::kBadL4Header);
+  EXPECT_EQ(parse(sctp6(sctp_hdr({0x01, 0x00, 0x00}))).status, ParseStatus::kBadL4Header);
+  // The chunk length counts its own header...
+  EXPECT_EQ(parse(sctp4(sctp_hdr({0x00, 0x00, 0x00, 0x00}))).status, ParseStatus::kBadL4Header);
+  EXPECT_EQ(parse(sctp4(sctp_hdr({0x00, 0x00, 0x00, 0x03}))).status, ParseStatus::kBadL4Header);
+  // ...and must end inside the packet; padding after it is not counted.
+  EXPECT_EQ(parse(sctp4(sctp_hdr({0x00, 0x00, 0x00, 0x09, 0, 0, 0, 0}))).status,
+            ParseStatus::kBadL4Header);
+  EXPECT_EQ(parse(sctp4(sctp_hdr({0x00, 0x00, 0x00, 0x08, 0, 0, 0, 0}))).status, ParseStatus::kOk);
+  EXPECT_EQ(parse(sctp4(sctp_hdr({0x00, 0x00, 0x00, 0x05, 0, 0, 0, 0}))).status, ParseStatus::kOk);
+  EXPECT_EQ(parse(sctp6(sctp_hdr({0x00, 0x00, 0xff, 0xff, 0, 0, 0, 0}))).status,
+            ParseStatus::kBadL4Header);
+  const ParsedPacket bad = parse(sctp4(sctp_hdr({0x00, 0x00, 0x00, 0x00})));
+  EXPECT_EQ(bad.sport, 0);  // nothing is reported for a refused packet
+}
+
+TEST(ParseSctpTest, ChunkMustEndInsideIpPacketNotFrame) {
+  // 16 bytes of SCTP in a frame padded to 64 bytes: a chunk length of 8 would reach into the
+  // Ethernet padding.
+  Bytes f = sctp4(sctp_hdr({0x00, 0x00, 0x00, 0x08}));
+  f.resize(64, 0);
+  EXPECT_EQ(parse(f).status, ParseStatus::kBadL4Header);
+  Bytes g = sctp4(sctp_hdr({0x00, 0x00, 0x00, 0x04}));
+  g.resize(64, 0xee);
+  const ParsedPacket p = parse(g);
+  EXPECT_EQ(p.status, ParseStatus::kOk);
+  EXPECT_EQ(p.l4_len(), 16);
+}
+
+TEST(ParseSctpTest, FragmentsAreNotParsed) {
+  Bytes f = sctp4(kSctpInit);
+  put16(f, 14 + 6, 0x2000);
+  fix_ipv4_checksum(f);
+  const ParsedPacket p = parse(f);
+  EXPECT_EQ(p.status, ParseStatus::kFragment);
+  EXPECT_EQ(p.sport, 0);
+  EXPECT_EQ(p.sctp_chunk, 0);
+}
+
+TEST(ParseSctpTest, QuotedNeedsPortsAndTagOnly) {
+  const Bytes inner =
+      PacketBuilder().ipv4(kV4, kC4).raw_l4(kProtoSctp).payload(kSctpInit).build_ip();
+  // An ICMP error quotes the IP header and the first 8 bytes: ports and verification tag.
+  ParsedPacket q;
+  parse_ip(inner.data(), 20 + 8, 0, Family::kV4, true, q);
+  EXPECT_EQ(q.status, ParseStatus::kOk);
+  EXPECT_EQ(q.sport, 40000);
+  EXPECT_EQ(q.dport, 3868);
+  EXPECT_EQ(q.sctp_chunk, 0);  // not looked at when quoted
+  ParsedPacket t;
+  parse_ip(inner.data(), 20 + 7, 0, Family::kV4, true, t);
+  EXPECT_EQ(t.status, ParseStatus::kTruncatedL4);
+  // A quote with a broken first chunk is still good for its ports.
+  Bytes b = inner;
+  put16(b, 20 + 14, 0);
+  ParsedPacket qb;
+  parse_ip(b.data(), b.size(), 0, Family::kV4, true, qb);
+  EXPECT_EQ(qb.status, ParseStatus::kOk);
+  EXPECT_EQ(qb.dport, 3868);
+}
+
 }  // namespace
 }  // namespace lvs::net

@@ -32,6 +32,7 @@
 
 #include "net/bytes.h"
 #include "net/checksum.h"
+#include "net/crc32c.h"
 #include "net/headers.h"
 #include "net/packet_builder.h"
 #include "net/parse.h"
@@ -237,9 +238,14 @@ const std::vector<Kind>& kinds() {
       {"sctp", ParseStatus::kOk, "unsupported_l4",
        "SCTP (protocol 132) to the VIP, a transport no service balances",
        [](const Opts& o, uint16_t sp) {
-         Frame f = syn(o, sp);
-         f[kL3 + 9] = lvs::net::kProtoSctp;
-         fix_ip_csum(f);
+         // A well-formed INIT: common header, then a 20-byte INIT chunk.
+         const std::vector<uint8_t> l4 = {
+             uint8_t(sp >> 8), uint8_t(sp), uint8_t(o.dport >> 8), uint8_t(o.dport),
+             0, 0, 0, 0, 0, 0, 0, 0,                                 // vtag 0, checksum
+             1, 0, 0, 20, 0, 0, 0, 1, 0, 1, 0, 0, 0, 10, 0, 10, 0, 0, 0, 1};  // INIT
+         Frame f = PacketBuilder().eth(o.src_mac, o.dst_mac).ipv4(o.src, o.dst)
+                       .raw_l4(lvs::net::kProtoSctp).payload(l4).build();
+         lvs::net::sctp_csum_set(&f[kL4], f.size() - kL4);
          return f;
        }},
       {"no_service_port", ParseStatus::kOk, "no_service",
