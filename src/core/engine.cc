@@ -5,6 +5,8 @@
 #include "core/xmit.h"
 #include "core/xmit_fnat.h"
 #include "core/xmit_proxy.h"
+#include "core/xmit_tun.h"
+#include "core/icmp_too_big.h"
 #include "net/headers.h"
 #include "sched/registry.h"
 
@@ -250,7 +252,7 @@ void Engine::handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nan
 
   switch (Fwd(c.fwd)) {
     case Fwd::kNat:
-      if (!route_dest(pkt, d, d.addr, false, p.l3_len)) return;
+      if (!route_dest(pkt, d, false, p.l3_len)) return;
       nat_in(pkt.data, p, c);
       break;
     case Fwd::kFullNat:
@@ -258,14 +260,14 @@ void Engine::handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nan
         drop(pkt, DropReason::kMtuExceeded);  // no headroom: nowhere to put the header
         return;
       }
-      if (!route_dest(pkt, d, d.addr, false, p.l3_len)) return;
+      if (!route_dest(pkt, d, false, p.l3_len)) return;
       fnat_in(pkt.data, p, c, laddrs_[c.laddr]);
       break;
     case Fwd::kDr:
-      route_dest(pkt, d, d.addr, true, p.l3_len);
+      route_dest(pkt, d, true, p.l3_len);
       break;
     case Fwd::kTun:
-      drop(pkt, DropReason::kUnsupportedL4);  // not reached: services refuse TUN servers for now
+      xmit_tun(pkt, p, d, now);
       break;
   }
 }
@@ -619,12 +621,44 @@ bool Engine::route(Packet& pkt, const net::IpAddr& dst, bool on_link, uint32_t l
   return true;
 }
 
-bool Engine::route_dest(Packet& pkt, Dest& d, const net::IpAddr& dst, bool on_link,
-                        uint32_t l3_len) {
+// VS/TUN: routed to the real server inside an outer header from the egress interface's address
+// (ip_vs_tunnel_xmit). What no longer fits the path is answered with a too-big error.
+void Engine::xmit_tun(Packet& pkt, const net::ParsedPacket& p, Dest& d, Nanos now) {
+  TunParams t;
+  t.type = d.tun_type;
+  t.port = d.tun_port;
+  t.flags = d.tun_flags;
+  t.outer_dst = d.addr;
+  const uint32_t overhead = tun_overhead(t, p.family);
+  if (!refresh_dest_route(pkt, d, false)) return;
+  if (d.nh_src.family == net::Family::kNone) {
+    drop(pkt, DropReason::kNoRoute);  // the egress interface has no address of that family
+    return;
+  }
+  if (p.l3_len + overhead > d.nh.mtu) {
+    drop(pkt, DropReason::kMtuExceeded);
+    reply_too_big(pkt, p, tun_inner_mtu(d.nh.mtu, t, p.family), now);
+    return;
+  }
+  t.outer_src = d.nh_src;
+  t.ip_id = tun_ip_id_++;
+  uint8_t* frame = pkt.data;
+  const size_t len = tun_encap(frame, pkt.len, pkt.headroom, p, t);
+  if (len == 0) {
+    drop(pkt, DropReason::kMtuExceeded);  // no headroom for the outer header
+    return;
+  }
+  pkt.headroom -= uint32_t(pkt.data - frame);
+  pkt.data = frame;
+  pkt.len = uint32_t(len);
+  emit(pkt, d.nh);
+}
+
+bool Engine::refresh_dest_route(Packet& pkt, Dest& d, bool on_link) {
   // A connection's real-server address is its dest's, so the dest keys the cache.
   if (d.nh_gen != routes_gen_ || d.nh_on_link != on_link) {
     NextHop nh;
-    const DropReason r = next_hop(dst, on_link, nh);
+    const DropReason r = next_hop(d.addr, on_link, nh);
     if (r != DropReason::kNone) {
       drop(pkt, r);
       return false;
@@ -632,7 +666,14 @@ bool Engine::route_dest(Packet& pkt, Dest& d, const net::IpAddr& dst, bool on_li
     d.nh = nh;
     d.nh_gen = routes_gen_;
     d.nh_on_link = on_link;
+    const Iface* ifc = routes_->iface(nh.ifindex);
+    d.nh_src = ifc == nullptr ? net::IpAddr{} : d.addr.is_v4() ? ifc->addr4 : ifc->addr6;
   }
+  return true;
+}
+
+bool Engine::route_dest(Packet& pkt, Dest& d, bool on_link, uint32_t l3_len) {
+  if (!refresh_dest_route(pkt, d, on_link)) return false;
   if (l3_len > d.nh.mtu) {
     drop(pkt, DropReason::kMtuExceeded);
     return false;
@@ -644,17 +685,36 @@ bool Engine::route_dest(Packet& pkt, Dest& d, const net::IpAddr& dst, bool on_li
 // Called for a packet already counted as dropped (no real server): the frame is turned into
 // the ICMP error IPVS sends (ip_vs_leave -> icmp_send), if the rate limit and a route allow.
 void Engine::reply_port_unreachable(Packet& pkt, const net::ParsedPacket& p, Nanos now) {
-  icmp_tokens_ = std::min<double>(
-      cfg_.icmp_burst,
-      icmp_tokens_ + double(now - icmp_last_) * cfg_.icmp_rate_per_sec / double(kNanosPerSec));
-  icmp_last_ = now;
-  if (icmp_tokens_ < 1) return;
+  reply_icmp(pkt, p, now, true,
+             [&] { return build_port_unreachable(pkt.data, pkt.len, pkt.tailroom, p); });
+}
+
+// A packet too big for the tunnel to its real server (already counted as dropped) becomes the
+// "fragmentation needed" / "packet too big" error IPVS sends, carrying the MTU left inside the
+// tunnel, so the client's path MTU discovery shrinks its segments. Like the kernel's, these are
+// not rate limited: path MTU discovery depends on every one of them.
+void Engine::reply_too_big(Packet& pkt, const net::ParsedPacket& p, uint32_t mtu, Nanos now) {
+  if (mtu == 0 || !needs_too_big(p, pkt.data, mtu)) return;
+  reply_icmp(pkt, p, now, false,
+             [&] { return build_too_big(pkt.data, pkt.len, pkt.tailroom, p, mtu); });
+}
+
+template <typename Build>
+void Engine::reply_icmp(Packet& pkt, const net::ParsedPacket& p, Nanos now, bool limited,
+                        Build&& build) {
+  if (limited) {
+    icmp_tokens_ = std::min<double>(
+        cfg_.icmp_burst,
+        icmp_tokens_ + double(now - icmp_last_) * cfg_.icmp_rate_per_sec / double(kNanosPerSec));
+    icmp_last_ = now;
+    if (icmp_tokens_ < 1) return;
+  }
   const net::IpAddr client = addr_of(saddr_of(pkt.data, p), af_of(p));
   NextHop nh;
   if (next_hop(client, false, nh) != DropReason::kNone) return;
-  const size_t len = build_port_unreachable(pkt.data, pkt.len, pkt.tailroom, p);
+  const size_t len = build();
   if (len == 0) return;
-  icmp_tokens_ -= 1;
+  if (limited) icmp_tokens_ -= 1;
   if (len > pkt.len) pkt.tailroom -= uint32_t(len - pkt.len);
   pkt.len = uint32_t(len);
   emit(pkt, nh);
@@ -938,7 +998,7 @@ Status check_dest_spec(const Service& svc, const DestSpec& spec) {
     if (spec.tun_flags != 0 && spec.tun_type == TunType::kIpip) {
       return Status::error("tunnel checksum options need a GUE or GRE tunnel");
     }
-    return Status::error("VS/TUN is not available in this build yet");
+    return {};  // IPVS tunnels IPv4 in IPv6 and back: any family
   }
   if (spec.addr.family != svc.key.addr.family && svc.key.fwmark == 0) {
     return Status::error("real server address family differs from the service's");

@@ -176,8 +176,14 @@ class Engine {
   DropReason next_hop(const net::IpAddr& dst, bool on_link, NextHop& nh);
   void emit(Packet& pkt, const NextHop& nh);
   bool route(Packet& pkt, const net::IpAddr& dst, bool on_link, uint32_t l3_len);
-  bool route_dest(Packet& pkt, Dest& d, const net::IpAddr& dst, bool on_link, uint32_t l3_len);
+  // To the real server of `d`, through its cached next hop.
+  bool route_dest(Packet& pkt, Dest& d, bool on_link, uint32_t l3_len);
   void reply_port_unreachable(Packet& pkt, const net::ParsedPacket& p, Nanos now);
+  void reply_too_big(Packet& pkt, const net::ParsedPacket& p, uint32_t mtu, Nanos now);
+  template <typename Build>
+  void reply_icmp(Packet& pkt, const net::ParsedPacket& p, Nanos now, bool limited, Build&& build);
+  void xmit_tun(Packet& pkt, const net::ParsedPacket& p, Dest& d, Nanos now);
+  bool refresh_dest_route(Packet& pkt, Dest& d, bool on_link);
   void drop(Packet& pkt, DropReason r) {
     pkt.verdict = Verdict::kDrop;
     pkt.reason = r;
@@ -244,6 +250,7 @@ class Engine {
   };
   Rng rng_;
   uint64_t next_list_seq_ = 1;
+  uint16_t tun_ip_id_ = 0;  // IPv4 outer headers: identification, as a per-engine counter
   // ICMP token bucket.
   double icmp_tokens_ = 0;
   Nanos icmp_last_ = 0;
