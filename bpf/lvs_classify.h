@@ -155,7 +155,9 @@ static __always_inline enum lvs_verdict lvs_classify(const struct lvs_pkt* p,
     return LVS_NOT_OURS; /* ARP, VLAN-tagged, anything else */
   }
 
-  if (l4proto != IPPROTO_TCP && l4proto != IPPROTO_UDP) return LVS_NOT_OURS;
+  if (l4proto != IPPROTO_TCP && l4proto != IPPROTO_UDP && l4proto != IPPROTO_SCTP) {
+    return LVS_NOT_OURS;
+  }
   const __be16* ports = lvs_hdr(p, l4off, 2 * sizeof(__be16), &buf, access);
   if (!ports) return LVS_NOT_OURS;
   const __be16 sport = ports[0];

@@ -7,6 +7,7 @@
 #include "core/xmit_proxy.h"
 #include "core/xmit_tun.h"
 #include "core/icmp_too_big.h"
+#include "core/sctp_states.h"
 #include "net/headers.h"
 #include "sched/registry.h"
 
@@ -127,7 +128,7 @@ void Engine::process(std::span<Packet> burst, Nanos now) {
         drop(pkt, DropReason::kVlanTagged);
         continue;
       }
-      if (!p.is_tcp() && !p.is_udp()) {
+      if (!p.is_tcp() && !p.is_udp() && !p.is_sctp()) {
         drop(pkt, DropReason::kUnsupportedL4);
         continue;
       }
@@ -205,14 +206,18 @@ void Engine::handle(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
 void Engine::handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nanos now) {
   const net::ParsedPacket& p = w.p;
   const bool syn_only = p.is_tcp() && (p.tcp_flags & (net::kTcpSyn | net::kTcpAck)) == net::kTcpSyn;
+  // SCTP's counterpart of the SYN: the chunk that opens an association.
+  const int sctp_first = p.is_sctp() && p.has_sctp_chunk() ? p.sctp_chunk : -1;
   if (ci != kNil) {
     Conn& c = conns_.at(ci);
     const Dest& d = *dests_[c.dest];
     // A new SYN on a connection in TIME_WAIT/CLOSE starts a new connection (conn_reuse_mode 1);
-    // so does one to a quiesced server when expire_nodest_conn is on.
-    if (syn_only && w.svc != nullptr &&
-        (c.state == kTcpTimeWait || c.state == kTcpClose ||
-         (cfg_.expire_nodest_conn && d.weight == 0))) {
+    // so does one to a quiesced server when expire_nodest_conn is on. An SCTP INIT on a CLOSED
+    // association likewise.
+    const bool reopen = syn_only ? (c.state == kTcpTimeWait || c.state == kTcpClose)
+                                 : sctp_is_new_conn(sctp_first) && sctp_new_conn_expected(c.state);
+    if ((syn_only || sctp_is_new_conn(sctp_first)) && w.svc != nullptr &&
+        (reopen || (cfg_.expire_nodest_conn && d.weight == 0))) {
       wheel_.disarm(ci);
       expire_conn(ci);
       ci = kNil;
@@ -228,17 +233,25 @@ void Engine::handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nan
       drop(pkt, DropReason::kNoService);
       return;
     }
-    // TCP schedules on SYN only (IPVS tcp_conn_schedule; SYN+ACK too, for active FTP).
+    // TCP schedules on SYN only (IPVS tcp_conn_schedule; SYN+ACK too, for active FTP); SCTP
+    // on INIT only (sctp_conn_schedule), and a packet without a chunk is dropped.
     if (p.is_tcp() && !(p.tcp_flags & net::kTcpSyn)) {
       drop(pkt, DropReason::kNoConnection);
       return;
+    }
+    if (p.is_sctp()) {
+      switch (sctp_schedule(sctp_first)) {
+        case SctpSchedule::kSchedule: break;
+        case SctpSchedule::kIgnore: drop(pkt, DropReason::kNoConnection); return;
+        case SctpSchedule::kDrop: drop(pkt, DropReason::kBadL4Header); return;
+      }
     }
     ci = new_conn(pkt, w, now_tick, now);
     if (ci == kNil) return;  // dropped (and maybe answered) by new_conn
   }
   Conn& c = conns_.at(ci);
   Dest& d = *dests_[c.dest];
-  set_state(c, Dir::kInput, p, ci, now_tick);
+  set_state(c, Dir::kInput, p, pkt.data, ci, now_tick);
 
   const uint64_t bytes = p.l3_len;
   ++counters_.total.inpkts;
@@ -289,7 +302,7 @@ void Engine::handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick) {
     return;
   }
   Dest& d = *dests_[c.dest];
-  set_state(c, Dir::kOutput, p, ci, now_tick);
+  set_state(c, Dir::kOutput, p, pkt.data, ci, now_tick);
   const uint64_t bytes = p.l3_len;
   ++counters_.total.outpkts;
   counters_.total.outbytes += bytes;
@@ -533,8 +546,26 @@ uint32_t Engine::persist_template(Service& svc, const Work& w, uint32_t now_tick
   return ti;
 }
 
-void Engine::set_state(Conn& c, Dir dir, const net::ParsedPacket& p, uint32_t ci,
-                       uint32_t now_tick) {
+// Moves a connection between its server's active and inactive counts (IPVS counts only
+// established connections as active).
+void Engine::count_active(Conn& c, bool active) {
+  Dest& d = *dests_[c.dest];
+  const bool inactive = c.flags & kConnInactive;
+  if (!inactive && !active) {
+    --d.active_conns;
+    ++d.inactive_conns;
+    c.flags |= kConnInactive;
+    if (d.svc) d.svc->sched->on_conn_counts(d);
+  } else if (inactive && active) {
+    ++d.active_conns;
+    --d.inactive_conns;
+    c.flags &= uint16_t(~kConnInactive);
+    if (d.svc) d.svc->sched->on_conn_counts(d);
+  }
+}
+
+void Engine::set_state(Conn& c, Dir dir, const net::ParsedPacket& p, const uint8_t* frame,
+                       uint32_t ci, uint32_t now_tick) {
   uint32_t timeout;
   if (c.proto == net::kProtoTcp) {
     // A connection whose replies bypass us follows the INPUT-ONLY table until a reply shows up.
@@ -547,22 +578,29 @@ void Engine::set_state(Conn& c, Dir dir, const net::ParsedPacket& p, uint32_t ci
     }
     const uint8_t next = tcp_next_state(dir, p.tcp_flags, c.state);
     if (next != c.state) {
-      Dest& d = *dests_[c.dest];
-      const bool inactive = c.flags & kConnInactive;
-      if (!inactive && next != kTcpEstablished) {
-        --d.active_conns;
-        ++d.inactive_conns;
-        c.flags |= kConnInactive;
-        if (d.svc) d.svc->sched->on_conn_counts(d);
-      } else if (inactive && next == kTcpEstablished) {
-        ++d.active_conns;
-        --d.inactive_conns;
-        c.flags &= uint16_t(~kConnInactive);
-        if (d.svc) d.svc->sched->on_conn_counts(d);
-      }
+      count_active(c, next == kTcpEstablished);
       c.state = next;
     }
     timeout = timeouts_.tcp[c.state];
+  } else if (c.proto == net::kProtoSctp) {
+    if (c.flags & kConnNoOutput) {
+      if (dir == Dir::kOutput) {
+        c.flags &= uint16_t(~kConnNoOutput);
+      } else {
+        dir = Dir::kInputOnly;
+      }
+    }
+    // The frame's first chunk, or ABORT when COOKIE ECHO/ACK carries one (sctp_state_chunk);
+    // a packet without a chunk only refreshes the timer, as in IPVS.
+    const int chunk = sctp_state_chunk(frame + p.l4_offset, p.l4_len());
+    if (chunk >= 0) {
+      const uint8_t next = sctp_next_state(dir, uint8_t(chunk), c.state);
+      if (next != c.state) {
+        count_active(c, sctp_state_active(next));
+        c.state = next;
+      }
+    }
+    timeout = sctp_timeout(c.state);
   } else {
     timeout = timeouts_.udp;
   }
@@ -1133,7 +1171,10 @@ std::vector<ConnSnapshot> Engine::list_conns(bool templates_only, size_t max) co
       s.lport = c.lport;
     }
     s.fwd = Fwd(c.fwd);
-    s.state = is_template ? "NONE" : c.proto == net::kProtoTcp ? tcp_state_name(c.state) : "UDP";
+    s.state = is_template                     ? "NONE"
+              : c.proto == net::kProtoTcp  ? tcp_state_name(c.state)
+              : c.proto == net::kProtoSctp ? sctp_state_name(c.state)
+                                           : "UDP";
     s.expires_in_s = TimerWheel::before(now, c.expires)
                          ? (c.expires - now + TimerWheel::kTicksPerSec - 1) / TimerWheel::kTicksPerSec
                          : 0;

@@ -169,7 +169,9 @@ class Engine {
   uint32_t persist_template(Service& svc, const Work& w, uint32_t now_tick, Nanos now, Dest** dest,
                             DropReason* why);
   bool template_valid(const Conn& t) const;
-  void set_state(Conn& c, Dir dir, const net::ParsedPacket& p, uint32_t ci, uint32_t now_tick);
+  void set_state(Conn& c, Dir dir, const net::ParsedPacket& p, const uint8_t* frame, uint32_t ci,
+                 uint32_t now_tick);
+  void count_active(Conn& c, bool active);
   void expire_conn(uint32_t ci);
   bool alloc_local_port(Service& svc, const Dest& d, uint16_t dport, uint8_t proto, Conn& c);
   Status set_local_addrs(Service& svc, const ServiceSpec& spec);

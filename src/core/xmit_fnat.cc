@@ -1,6 +1,7 @@
 #include "core/xmit_fnat.h"
 
 #include "net/checksum.h"
+#include "net/crc32c.h"
 #include "net/headers.h"
 
 namespace lvs::core {
@@ -43,6 +44,10 @@ bool rewrite_both(uint8_t* frame, const net::ParsedPacket& p, const uint8_t* sad
   }
   std::memcpy(ip + s_off, saddr, alen);
   std::memcpy(ip + d_off, daddr, alen);
+  if (p.l4_proto == net::kProtoSctp) {
+    net::sctp_set_ports(l4, p.l4_len(), sport, dport);  // CRC32c: ports only
+    return true;
+  }
   net::store_be16(l4, sport);
   net::store_be16(l4 + 2, dport);
   if (p.l4_proto == net::kProtoTcp) {

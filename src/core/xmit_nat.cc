@@ -1,6 +1,7 @@
 #include "core/xmit.h"
 
 #include "net/checksum.h"
+#include "net/crc32c.h"
 #include "net/headers.h"
 
 namespace lvs::core {
@@ -28,6 +29,13 @@ void rewrite(uint8_t* frame, const net::ParsedPacket& p, size_t addr_off, const 
     net::csum_apply_at(ip + net::Ipv4View::kCheck, hdr);
   }
   std::memcpy(ip + addr_off, addr, alen);
+  if (p.l4_proto == net::kProtoSctp) {
+    // CRC32c covers the ports, not the addresses: patched for the new port alone.
+    const uint16_t sport = port_off == 0 ? port : net::load_be16(l4);
+    const uint16_t dport = port_off == 2 ? port : net::load_be16(l4 + 2);
+    net::sctp_set_ports(l4, p.l4_len(), sport, dport);
+    return;
+  }
   net::store_be16(l4 + port_off, port);
   if (p.l4_proto == net::kProtoTcp) {
     net::csum_apply_at(l4 + net::TcpView::kCheck, l4_delta);
