@@ -54,7 +54,12 @@ struct RealServerConf {
   uint16_t port = 0;
   int32_t weight = 1;
   core::Fwd fwd = core::Fwd::kNat;  // the service's lb_kind unless the server sets lvs_method
-  uint32_t u_threshold = 0;         // 0: no limit
+  // VS/TUN only (ipip, 0, 0 otherwise): encapsulation, the real server's GUE port, kTunFlag*.
+  // Taken with fwd from the service's lb_kind when the server sets no lvs_method.
+  core::TunType tun_type = core::TunType::kIpip;
+  uint16_t tun_port = 0;
+  uint16_t tun_flags = 0;
+  uint32_t u_threshold = 0;  // 0: no limit
   uint32_t l_threshold = 0;
   SourceLoc loc;
 };
@@ -67,9 +72,33 @@ struct VirtualServerConf {
   // persistence_granularity as a prefix length over the client address. The parser sets the
   // family's width (32 or 128: one client) when it is not given, so equal settings compare equal.
   uint8_t persistence_prefix = 128;
-  core::Fwd fwd = core::Fwd::kNat;
-  uint32_t delay_loop = 60;  // seconds; for health checks
+  core::Fwd fwd = core::Fwd::kNat;                // lb_kind: the default of its real servers
+  core::TunType tun_type = core::TunType::kIpip;  // lb_kind TUN's options, likewise
+  uint16_t tun_port = 0;
+  uint16_t tun_flags = 0;
+  bool one_packet = false;  // ops: UDP (or fwmark) services only
+  // FULLNAT: laddr_group_name, and that group's addresses, all of the FULLNAT real servers'
+  // family. Empty unless the service or one of its real servers uses FNAT.
+  std::string laddr_group;
+  std::vector<net::IpAddr> local_addrs;
+  bool proxy_protocol = false;  // proxy_protocol v2 (FULLNAT only)
+  uint32_t delay_loop = 60;     // seconds; for health checks
   std::vector<RealServerConf> real_servers;
+  SourceLoc loc;
+};
+
+// One address of a local_address_group (a range line gives one per address), with the
+// interface keepalived-DPVS would put it on. lvsd does not configure the address itself.
+struct LocalAddressConf {
+  net::IpAddr addr;
+  std::string interface;  // empty when the line names none
+  SourceLoc loc;
+};
+
+// local_address_group NAME { ... }: FULLNAT's local addresses, as keepalived-DPVS writes them.
+struct LocalAddressGroupConf {
+  std::string name;
+  std::vector<LocalAddressConf> addrs;
   SourceLoc loc;
 };
 
@@ -77,6 +106,7 @@ struct Config {
   std::string router_id;
   core::Timeouts timeouts;
   DirectorConf director;
+  std::vector<LocalAddressGroupConf> local_address_groups;  // in file order
   std::vector<VirtualServerConf> services;
 };
 
@@ -101,11 +131,13 @@ struct Op {
 };
 
 // The operations that turn the state `from` into `to`; diff(Config{}, c) sets c up from
-// nothing. Order: the services that go; then per service of `to`, in config order, its
-// addition (with its servers) or its edit (scheduler, scheduler flags, persistence), new servers
-// and edited servers (weight, method, thresholds); last the servers that go from services that
-// stay. So during a reload a service keeps the servers that stay, and gets its new ones before it
-// loses its old ones.
+// nothing. Order: the services that go (and those whose FULLNAT local addresses change family:
+// they are replaced); then per service of `to`, in config order, its addition (with its
+// servers) or its edit (scheduler, scheduler flags, persistence, ops, local addresses, PROXY
+// protocol), new servers and edited servers (weight, method, tunnel, thresholds); then the
+// servers that go from services that stay; last the edits of services that lose their local
+// addresses, once their FULLNAT servers are gone. So during a reload a service keeps the servers
+// that stay, and gets its new ones before it loses its old ones.
 std::vector<Op> diff(const Config& from, const Config& to);
 
 // Applies `ops` in order; stops at the first failure and names the failing op. Call it as

@@ -181,7 +181,6 @@ constexpr std::array kVs = {
     "connect_timeout"sv,
     "inhibit_on_failure"sv,
     "hashed"sv,
-    "ops"sv,
     "persistence_engine"sv,
     "ha_suspend"sv,
     "virtualhost"sv,

@@ -35,30 +35,44 @@ core::DestSpec dest_spec(const RealServerConf& rs) {
   d.weight = rs.weight;
   d.u_threshold = rs.u_threshold;
   d.l_threshold = rs.l_threshold;
+  d.tun_type = rs.tun_type;
+  d.tun_port = rs.tun_port;
+  d.tun_flags = rs.tun_flags;
   return d;
 }
 
+// Weight, method, tunnel and thresholds: everything an edit of the server changes.
 bool same_settings(const RealServerConf& a, const RealServerConf& b) {
-  return a.fwd == b.fwd && a.weight == b.weight && a.u_threshold == b.u_threshold &&
-         a.l_threshold == b.l_threshold;
+  return dest_spec(a) == dest_spec(b);
 }
 
-// What an edit of the service changes (keepalived's clear_diff_vs() compares the same).
+core::ServiceSpec service_spec(const VirtualServerConf& vs) {
+  core::ServiceSpec s;
+  s.key = vs.key;
+  s.scheduler = vs.scheduler;
+  s.sched_flags = vs.sched_flags;
+  s.persistence_timeout = vs.persistence_timeout;
+  s.persistence_prefix = vs.persistence_prefix;
+  s.one_packet = vs.one_packet;
+  s.local_addrs = vs.local_addrs;
+  s.proxy_protocol = vs.proxy_protocol;
+  return s;
+}
+
+// What an edit of the service changes: what keepalived's clear_diff_vs() compares, and ops,
+// the local addresses and the PROXY protocol.
 bool same_service_settings(const VirtualServerConf& a, const VirtualServerConf& b) {
-  return a.scheduler == b.scheduler && a.sched_flags == b.sched_flags &&
-         a.persistence_timeout == b.persistence_timeout &&
-         a.persistence_prefix == b.persistence_prefix;
+  return service_spec(a) == service_spec(b);
 }
 
-Op service_op(Op::Kind kind, const VirtualServerConf& vs) {
-  Op op{kind, {}, {}};
-  op.service.key = vs.key;
-  op.service.scheduler = vs.scheduler;
-  op.service.sched_flags = vs.sched_flags;
-  op.service.persistence_timeout = vs.persistence_timeout;
-  op.service.persistence_prefix = vs.persistence_prefix;
-  return op;
+// The engine gives a service one family of local addresses and keeps a FULLNAT server only
+// with local addresses of its family: a change of that family replaces the service.
+bool laddr_family_changes(const VirtualServerConf& from, const VirtualServerConf& to) {
+  return !from.local_addrs.empty() && !to.local_addrs.empty() &&
+         from.local_addrs.front().family != to.local_addrs.front().family;
 }
+
+Op service_op(Op::Kind kind, const VirtualServerConf& vs) { return Op{kind, service_spec(vs), {}}; }
 
 // "sh, sh-port, persistent 360, mask 255.255.255.0": the scheduler with its flags named as the
 // scheduler knows them, and persistence as ipvsadm -L shows it.
@@ -80,22 +94,44 @@ std::string service_settings(const core::ServiceSpec& s) {
   for (const auto& f : flags) {
     if (s.sched_flags & f.bit) out += fmt::format(", {}", f.name);
   }
-  if (!s.persistent()) return out;
-  out += fmt::format(", persistent {}", s.persistence_timeout);
-  const bool v6 = s.key.addr.is_v6();
-  const unsigned prefix = s.persistence_prefix;
-  if (v6 && prefix < 128) {
-    out += fmt::format(", mask {}", prefix);
-  } else if (!v6 && prefix < 32) {
-    const uint32_t m = prefix == 0 ? 0 : ~uint32_t(0) << (32 - prefix);
-    out += fmt::format(", mask {}", net::IpAddr::v4(m).to_string());
+  if (s.one_packet) out += ", ops";
+  if (s.persistent()) {
+    out += fmt::format(", persistent {}", s.persistence_timeout);
+    const bool v6 = s.key.addr.is_v6();
+    const unsigned prefix = s.persistence_prefix;
+    if (v6 && prefix < 128) {
+      out += fmt::format(", mask {}", prefix);
+    } else if (!v6 && prefix < 32) {
+      const uint32_t m = prefix == 0 ? 0 : ~uint32_t(0) << (32 - prefix);
+      out += fmt::format(", mask {}", net::IpAddr::v4(m).to_string());
+    }
   }
+  // A group may hold thousands: the first few name it well enough in a log line.
+  constexpr size_t kShown = 4;
+  const auto& la = s.local_addrs;
+  for (size_t i = 0; i < la.size() && i < kShown; ++i) {
+    out += fmt::format("{}{}", i == 0 ? ", local addresses " : " ", la[i].to_string());
+  }
+  if (la.size() > kShown) out += fmt::format(" and {} more", la.size() - kShown);
+  if (s.proxy_protocol) out += ", proxy protocol v2";
   return out;
 }
 
+// "Masq", "Tunnel gue port 6080 csum": the method as ipvsadm names it, with the tunnel's options.
+std::string method(const core::DestSpec& d) {
+  std::string out(core::fwd_name(d.fwd));
+  if (d.fwd != core::Fwd::kTun) return out;
+  out += fmt::format(" {}", core::tun_type_name(d.tun_type));
+  if (d.tun_port != 0) out += fmt::format(" port {}", d.tun_port);
+  if (d.tun_flags & core::kTunFlagCsum) out += " csum";
+  if (d.tun_flags & core::kTunFlagRemCsum) out += " remcsum";
+  return out;
+}
+
+// The service by its key only (config.h): a copy of its local addresses per server is waste.
 Op dest_op(Op::Kind kind, const VirtualServerConf& vs, const RealServerConf& rs) {
-  Op op = service_op(kind, vs);
-  op.dest = dest_spec(rs);
+  Op op{kind, {}, dest_spec(rs)};
+  op.service.key = vs.key;
   return op;
 }
 
@@ -104,7 +140,7 @@ Op dest_op(Op::Kind kind, const VirtualServerConf& vs, const RealServerConf& rs)
 std::string Op::to_string() const {
   const std::string svc = service.key.to_string();
   const std::string rs = endpoint(dest.addr, dest.port);
-  std::string settings = fmt::format("{}, weight {}", core::fwd_name(dest.fwd), dest.weight);
+  std::string settings = fmt::format("{}, weight {}", method(dest), dest.weight);
   if (dest.u_threshold != 0) settings += fmt::format(", uthreshold {}", dest.u_threshold);
   if (dest.l_threshold != 0) settings += fmt::format(", lthreshold {}", dest.l_threshold);
   switch (kind) {
@@ -126,13 +162,17 @@ std::string Op::to_string() const {
 
 std::vector<Op> diff(const Config& from, const Config& to) {
   std::vector<Op> ops;
-  const auto old_services = index_services(from);
+  auto old_services = index_services(from);
   const auto new_services = index_services(to);
   for (const auto& vs : from.services) {
-    if (!new_services.contains(service_id(vs.key)))
+    const auto it = new_services.find(service_id(vs.key));
+    if (it == new_services.end() || laddr_family_changes(vs, *it->second)) {
       ops.push_back(service_op(Op::Kind::kDelService, vs));
+      old_services.erase(service_id(vs.key));  // added again below
+    }
   }
   std::vector<std::pair<const VirtualServerConf*, const VirtualServerConf*>> kept;  // old, new
+  std::vector<const VirtualServerConf*> late_edits;
   for (const auto& vs : to.services) {
     const auto it = old_services.find(service_id(vs.key));
     if (it == old_services.end()) {
@@ -142,7 +182,15 @@ std::vector<Op> diff(const Config& from, const Config& to) {
     }
     const VirtualServerConf& old = *it->second;
     kept.emplace_back(&old, &vs);
-    if (!same_service_settings(old, vs)) ops.push_back(service_op(Op::Kind::kEditService, vs));
+    if (!same_service_settings(old, vs)) {
+      // Without local addresses the engine keeps no FULLNAT server: the edit that drops them
+      // waits until those servers have changed method or gone.
+      if (!old.local_addrs.empty() && vs.local_addrs.empty()) {
+        late_edits.push_back(&vs);
+      } else {
+        ops.push_back(service_op(Op::Kind::kEditService, vs));
+      }
+    }
     const auto old_dests = index_dests(old);
     for (const auto& rs : vs.real_servers) {
       const auto d = old_dests.find(DestId{rs.addr, rs.port});
@@ -161,6 +209,9 @@ std::vector<Op> diff(const Config& from, const Config& to) {
         ops.push_back(dest_op(Op::Kind::kDelDest, *vs, rs));
       }
     }
+  }
+  for (const VirtualServerConf* vs : late_edits) {
+    ops.push_back(service_op(Op::Kind::kEditService, *vs));
   }
   return ops;
 }

@@ -24,7 +24,8 @@ constexpr std::array kMailKeywords = {
     "smtp_alert_vrrp"sv,    "smtp_alert_checker"sv,      "no_email_faults"sv,
 };
 
-constexpr std::array kTopKeywords = {"global_defs"sv, "director"sv, "virtual_server"sv};
+constexpr std::array kTopKeywords = {"global_defs"sv, "director"sv, "virtual_server"sv,
+                                     "local_address_group"sv};
 constexpr std::array kGlobalKeywords = {"router_id"sv, "lvs_timeouts"sv};
 constexpr std::array kDirectorKeywords = {"interface"sv,         "io"sv,
                                           "xdp_mode"sv,          "workers"sv,
@@ -35,7 +36,8 @@ constexpr uint64_t kMaxWorkers = 4096;
 constexpr uint64_t kMinConnCapacity = 16;  // the engine's table never goes below this
 constexpr uint64_t kMaxConnCapacity = 1ull << 31;
 
-// Linux's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or white space.
+}  // namespace
+
 bool valid_ifname(std::string_view n) {
   if (n.empty() || n.size() > 15 || n == "." || n == "..") return false;
   return std::none_of(n.begin(), n.end(), [](char c) {
@@ -43,8 +45,6 @@ bool valid_ifname(std::string_view n) {
            c == '\v';
   });
 }
-
-}  // namespace
 
 Config parse_tokens(const std::vector<Token>& tokens, std::vector<Diagnostic>& diags) {
   return Parser(tokens, diags).run();
@@ -220,6 +220,7 @@ Config Parser::run() {
     }
     top_stmt(read_stmt());
   }
+  finish_laddrs();
   return std::move(cfg_);
 }
 
@@ -240,6 +241,8 @@ void Parser::top_stmt(const Stmt& s) {
     }
   } else if (w == "virtual_server") {
     virtual_server(s);
+  } else if (w == "local_address_group") {
+    local_address_group(s);
   } else if (contains(keepalived_top_keywords(), w)) {
     refuse(s, w);
   } else {

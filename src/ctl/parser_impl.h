@@ -20,6 +20,17 @@ namespace lvs::ctl {
 // 31 days: keepalived's LVS_MAX_TIMEOUT, for lvs_timeouts and persistence_timeout.
 inline constexpr uint64_t kMaxLvsTimeout = 86400 * 31;
 
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto lo = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    if (lo(a[i]) != lo(b[i])) return false;
+  }
+  return true;
+}
+
+inline const char* family_name(net::Family f) { return f == net::Family::kV6 ? "IPv6" : "IPv4"; }
+
 // A keyword, the words after it on its line, and the block that follows it, if any.
 struct Stmt {
   const Token* kw = nullptr;
@@ -29,13 +40,23 @@ struct Stmt {
   const std::string& word() const { return kw->text; }
 };
 
-// A virtual_server as written, before defaults and checks.
+// An lb_kind or lvs_method statement: the method and, for TUN, its options.
+struct Method {
+  core::Fwd fwd = core::Fwd::kNat;
+  core::TunType tun_type = core::TunType::kIpip;
+  uint16_t tun_port = 0;
+  uint16_t tun_flags = 0;
+  const Token* kw = nullptr;    // lb_kind or lvs_method
+  const Token* word = nullptr;  // NAT, DR, TUN, FNAT as written
+};
+
+// A real_server as written, before defaults and checks.
 struct RsDraft {
   RealServerConf conf;
   bool ok = true;
   const Token* port_tok = nullptr;  // nullptr when the port is omitted (or 0)
   std::optional<int32_t> weight;
-  std::optional<core::Fwd> fwd;
+  std::optional<Method> method;
   const Token* lthreshold_tok = nullptr;  // the value, checked against uthreshold at the end
 };
 // A scheduler flag keyword; sh-* and mh-* name the one scheduler they apply to.
@@ -60,7 +81,11 @@ struct VsDraft {
   const Token* proto_tok = nullptr;
   std::optional<net::Family> family;  // ip_family
   const Token* family_tok = nullptr;
-  std::optional<core::Fwd> fwd;
+  std::optional<Method> method;
+  const Token* ops_tok = nullptr;
+  const Token* laddr_kw = nullptr;    // laddr_group_name
+  const Token* laddr_name = nullptr;  // its value
+  const Token* proxy_kw = nullptr;    // proxy_protocol v2 (nullptr for disable)
   int32_t default_weight = 1;
   std::vector<RsDraft> rs;
   size_t errors_before = 0;  // the parser's error count when the block began
@@ -110,11 +135,23 @@ class Parser {
   void sched_flag(VsDraft& vs, const Stmt& s);
   void persistence(VsDraft& vs, const Stmt& s);
   std::optional<uint8_t> granularity(const Token& t, net::Family family);
-  std::optional<core::Fwd> forwarding(const Stmt& s);
   void real_server(VsDraft& vs, const Stmt& s);
   void rs_stmt(RsDraft& rs, const Stmt& s);
   void finish_vs(VsDraft& vs);
   void finish_rs(VsDraft& vs, RsDraft& rs, net::Family family);
+  // The FULLNAT rules of a finished service; the family its local addresses must have when it
+  // has a group to bind, nullopt otherwise.
+  std::optional<net::Family> finish_fullnat(VsDraft& vs, bool broken, net::Family family);
+
+  // --- forwarding methods, FULLNAT local addresses (parser_fwd.cc) ---
+  std::optional<Method> forwarding(const Stmt& s);
+  bool tun_options(const Stmt& s, Method& m);
+  void proxy_protocol(VsDraft& vs, const Stmt& s);
+  void local_address_group(const Stmt& s);
+  void laddr_line(LocalAddressGroupConf& g, const Stmt& s, std::map<net::IpAddr, SourceLoc>& seen);
+  // Gives cfg_.services[index] its group's addresses, which must be of `family`.
+  void bind_laddrs(size_t index, const Token& name, net::Family family);
+  void finish_laddrs();
 
   const std::vector<Token>& toks_;
   std::vector<Diagnostic>& diags_;
@@ -124,7 +161,21 @@ class Parser {
   Config cfg_;
   // Every virtual_server seen, also those dropped for having no real server: where it was.
   std::map<ServiceId, SourceLoc> vs_keys_;
+  // local_address_group by name: its index in cfg_.local_address_groups, and whether it was
+  // read without error (a broken group draws no more errors where it is used).
+  std::map<std::string, std::pair<size_t, bool>> laddr_groups_;
+  std::vector<const Token*> laddr_uses_;  // every laddr_group_name value, checked at the end
+  // Services whose group comes later in the file: bound at the end.
+  struct PendingLaddrs {
+    size_t service;
+    const Token* name;
+    net::Family family;
+  };
+  std::vector<PendingLaddrs> pending_laddrs_;
 };
+
+// Linux's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or white space.
+bool valid_ifname(std::string_view n);
 
 template <typename F>
 void Parser::body(const Token& opener, std::string_view block, F&& on_stmt) {

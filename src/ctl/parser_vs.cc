@@ -38,7 +38,10 @@ constexpr std::array kVsKeywords = {"delay_loop"sv,
                                     "sh-fallback"sv,
                                     "sh-port"sv,
                                     "mh-fallback"sv,
-                                    "mh-port"sv};
+                                    "mh-port"sv,
+                                    "ops"sv,
+                                    "laddr_group_name"sv,
+                                    "proxy_protocol"sv};
 
 // keepalived's lbflags_handler(): flag-N for any scheduler; sh-* and mh-* only for their own
 // scheduler, being the same bits under names that mean something there.
@@ -66,8 +69,6 @@ constexpr std::array kRsKeywords = {"weight"sv, "lvs_method"sv, "uthreshold"sv, 
 // keepalived's IPVS_WEIGHT_LIMIT.
 constexpr uint64_t kMaxWeight = std::numeric_limits<int32_t>::max();
 
-const char* family_name(net::Family f) { return f == net::Family::kV6 ? "IPv6" : "IPv4"; }
-
 // keepalived reads delay_loop as a timer: seconds with an optional fraction. lvsd keeps whole
 // seconds, rounding a fraction up so a check never runs more often than asked.
 std::optional<uint32_t> whole_seconds(std::string_view s) {
@@ -86,15 +87,6 @@ std::optional<uint32_t> whole_seconds(std::string_view s) {
   if (frac.find_first_not_of('0') != std::string_view::npos) ++v;
   if (v == 0 || v > std::numeric_limits<uint32_t>::max()) return std::nullopt;
   return uint32_t(v);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto lo = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-    if (lo(a[i]) != lo(b[i])) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -172,7 +164,24 @@ void Parser::vs_stmt(VsDraft& vs, const Stmt& s) {
   if (w == "protocol") vs.proto_tok = s.kw;  // even if its value is wrong: no default then
   if (!no_block(s)) return;
   if (w == "lb_kind" || w == "lvs_method") {
-    if (const auto f = forwarding(s)) vs.fwd = *f;
+    if (const auto m = forwarding(s)) vs.method = *m;
+    return;
+  }
+  if (w == "ops") {
+    // keepalived's lbflags_handler(): IP_VS_SVC_F_ONEPACKET; UDP is checked at the end.
+    if (args_between(s, 0, 0, "no value")) vs.ops_tok = s.kw;
+    return;
+  }
+  if (w == "laddr_group_name") {
+    if (args_between(s, 1, 1, "a local_address_group name")) {
+      vs.laddr_kw = s.kw;
+      vs.laddr_name = s.args[0];
+      laddr_uses_.push_back(s.args[0]);
+    }
+    return;
+  }
+  if (w == "proxy_protocol") {
+    proxy_protocol(vs, s);
     return;
   }
   if (w == "persistence_timeout" || w == "persistence_granularity") {
@@ -282,31 +291,6 @@ std::optional<uint8_t> Parser::granularity(const Token& t, net::Family family) {
   return uint8_t(std::popcount(m));
 }
 
-std::optional<core::Fwd> Parser::forwarding(const Stmt& s) {
-  if (!args_between(s, 1, std::numeric_limits<size_t>::max(), "NAT, DR or TUN")) {
-    return std::nullopt;
-  }
-  const Token& m = *s.args[0];
-  std::optional<core::Fwd> f;
-  if (iequals(m.text, "NAT")) {
-    f = core::Fwd::kNat;
-  } else if (iequals(m.text, "DR")) {
-    f = core::Fwd::kDr;
-  } else if (iequals(m.text, "TUN")) {
-    error(m.loc, fmt::format("\"{} TUN\" is not supported by lvsd yet", s.word()));
-    return std::nullopt;
-  } else {
-    error(m.loc, fmt::format("unknown forwarding method '{}' (expected NAT, DR or TUN)", m.text));
-    return std::nullopt;
-  }
-  if (s.args.size() > 1) {
-    error(s.args[1]->loc, fmt::format("unexpected '{}': '{} {}' takes no options", s.args[1]->text,
-                                      s.word(), m.text));
-    return std::nullopt;
-  }
-  return f;
-}
-
 void Parser::real_server(VsDraft& vs, const Stmt& s) {
   RsDraft rs;
   rs.conf.loc = s.kw->loc;
@@ -347,7 +331,7 @@ void Parser::rs_stmt(RsDraft& rs, const Stmt& s) {
   }
   if (!no_block(s)) return;
   if (w == "lvs_method") {
-    if (const auto f = forwarding(s)) rs.fwd = *f;
+    if (const auto m = forwarding(s)) rs.method = *m;
     return;
   }
   if (!args_between(s, 1, 1, "a number")) return;
@@ -381,14 +365,34 @@ void Parser::finish_vs(VsDraft& vs) {
     }
   }
   core::ServiceKey& key = vs.conf.key;
+  if (vs.method) {
+    vs.conf.fwd = vs.method->fwd;
+    vs.conf.tun_type = vs.method->tun_type;
+    vs.conf.tun_port = vs.method->tun_port;
+    vs.conf.tun_flags = vs.method->tun_flags;
+  }
+  vs.conf.one_packet = vs.ops_tok != nullptr;
   net::Family family = key.addr.family;
   if (vs.fwmark) {
-    // The family of a fwmark service: ip_family, else its real servers', else the form of
+    // The family of a fwmark service: ip_family, else its real servers' (those not tunnelled
+    // first, as keepalived's rs_end_handler(): a tunnel may cross families), else the form of
     // persistence_granularity (keepalived's pgr_handler guess), else IPv4 as in keepalived.
     family = vs.family.value_or(net::Family::kNone);
+    const auto fwd_of = [&](const RsDraft& rs) { return rs.method ? rs.method->fwd : vs.conf.fwd; };
     for (const RsDraft& rs : vs.rs) {
-      if (family == net::Family::kNone && rs.ok) family = rs.conf.addr.family;
+      if (family == net::Family::kNone && rs.ok && fwd_of(rs) != core::Fwd::kTun) {
+        family = rs.conf.addr.family;
+      }
     }
+    // Only tunnelled servers: theirs if they agree (vs_end_handler()), else IPv4 below.
+    bool mixed = false;
+    net::Family tunnelled = net::Family::kNone;
+    for (const RsDraft& rs : vs.rs) {
+      if (!rs.ok) continue;
+      if (tunnelled == net::Family::kNone) tunnelled = rs.conf.addr.family;
+      mixed |= rs.conf.addr.family != tunnelled;
+    }
+    if (family == net::Family::kNone && !mixed) family = tunnelled;
     if (vs.granularity_tok != nullptr) {
       vs.persistence_prefix = granularity(*vs.granularity_tok, family);
       if (family == net::Family::kNone) {
@@ -422,8 +426,14 @@ void Parser::finish_vs(VsDraft& vs) {
             fmt::format("ip_family {} does not match the virtual_server address {}",
                         *vs.family == net::Family::kV6 ? "inet6" : "inet", key.addr.to_string()));
     }
+    // keepalived's validate_check_config() says "one packet scheduling requires UDP" and drops
+    // the flag; lvsd refuses the file. fwmark services may use it (IPVS applies it to UDP).
+    if (vs.ops_tok != nullptr && key.proto != 0 && key.proto != IPPROTO_UDP) {
+      error(vs.ops_tok->loc,
+            "ops (one-packet scheduling) is for UDP services only; this one is "
+            "TCP");
+    }
   }
-  vs.conf.fwd = vs.fwd.value_or(core::Fwd::kNat);
   for (RsDraft& rs : vs.rs) {
     if (rs.ok) finish_rs(vs, rs, family);
   }
@@ -460,20 +470,54 @@ void Parser::finish_vs(VsDraft& vs) {
           "port 0 (all ports) is only valid for persistent services; add persistence_timeout");
     return;
   }
+  const auto laddr_family = finish_fullnat(vs, broken, family);
   for (RsDraft& rs : vs.rs) {
     if (rs.ok) vs.conf.real_servers.push_back(std::move(rs.conf));
   }
   cfg_.services.push_back(std::move(vs.conf));
+  if (laddr_family) {
+    const size_t index = cfg_.services.size() - 1;
+    if (laddr_groups_.contains(vs.laddr_name->text)) {
+      bind_laddrs(index, *vs.laddr_name, *laddr_family);
+    } else {
+      pending_laddrs_.push_back(PendingLaddrs{index, vs.laddr_name, *laddr_family});
+    }
+  }
 }
 
 void Parser::finish_rs(VsDraft& vs, RsDraft& rs, net::Family family) {
   RealServerConf& c = rs.conf;
   const core::ServiceKey& key = vs.conf.key;
-  if (c.addr.family != family) {
+  // The server's own lvs_method, else the service's lb_kind with its tunnel options.
+  if (rs.method) {
+    c.fwd = rs.method->fwd;
+    c.tun_type = rs.method->tun_type;
+    c.tun_port = rs.method->tun_port;
+    c.tun_flags = rs.method->tun_flags;
+  } else {
+    c.fwd = vs.conf.fwd;
+    c.tun_type = vs.conf.tun_type;
+    c.tun_port = vs.conf.tun_port;
+    c.tun_flags = vs.conf.tun_flags;
+  }
+  if (c.fwd != core::Fwd::kTun) {
+    c.tun_type = core::TunType::kIpip;
+    c.tun_port = 0;
+    c.tun_flags = 0;
+  }
+  // A tunnel may carry either family in the other (IPVS_DEST_ATTR_ADDR_FAMILY; keepalived's
+  // rs_end_handler() skips the check for TUN). FULLNAT translates an IPv6 address service to
+  // IPv4 real servers (NAT64), not the other way.
+  const bool nat64 = c.fwd == core::Fwd::kFullNat && !vs.fwmark && family == net::Family::kV6 &&
+                     c.addr.family == net::Family::kV4;
+  if (c.fwd != core::Fwd::kTun && !nat64 && c.addr.family != family) {
     std::string why =
         !vs.fwmark  ? fmt::format("the virtual_server is {}", family_name(family))
         : vs.family ? fmt::format("ip_family is {}", family == net::Family::kV6 ? "inet6" : "inet")
                     : fmt::format("the first real_server is {}", family_name(family));
+    if (c.fwd == core::Fwd::kFullNat && !vs.fwmark) {
+      why += " (FULLNAT takes IPv6 clients to IPv4 servers, not IPv4 clients to IPv6 ones)";
+    }
     error(c.loc, fmt::format("real_server {} is {} but {}", c.addr.to_string(),
                              family_name(c.addr.family), why));
     rs.ok = false;
@@ -491,30 +535,30 @@ void Parser::finish_rs(VsDraft& vs, RsDraft& rs, net::Family family) {
                             "threshold above the upper one)",
                             c.l_threshold, c.u_threshold));
   }
-  c.fwd = rs.fwd.value_or(vs.conf.fwd);
   c.weight = rs.weight.value_or(vs.default_weight);
-  if (c.fwd == core::Fwd::kNat) {
+  if (c.fwd == core::Fwd::kNat || c.fwd == core::Fwd::kFullNat) {
     // An omitted port is the service's; fwmark services keep the client's (port 0).
     if (!vs.fwmark && c.port == 0) c.port = key.port;
     return;
   }
-  // DR rewrites no port: IPVS uses the service's (check_data.c resets it the same way), which
-  // for fwmark and port 0 services means the client's.
+  // DR and TUN rewrite no port: IPVS uses the service's (check_data.c resets it the same way),
+  // which for fwmark and port 0 services means the client's.
+  const char* method = c.fwd == core::Fwd::kDr ? "DR" : "TUN";
   if (vs.fwmark || key.port == 0) {
     if (c.port != 0) {
       warn(rs.port_tok->loc,
-           fmt::format("port {} is ignored: DR real servers of {} services keep the client's "
+           fmt::format("port {} is ignored: {} real servers of {} services keep the client's "
                        "port",
-                       c.port, vs.fwmark ? "fwmark" : "port 0"));
+                       c.port, method, vs.fwmark ? "fwmark" : "port 0"));
     }
     c.port = 0;
     return;
   }
   if (c.port != 0 && c.port != key.port) {
     warn(rs.port_tok->loc,
-         fmt::format("real_server port {} differs from the virtual_server port {}: DR uses the "
+         fmt::format("real_server port {} differs from the virtual_server port {}: {} uses the "
                      "service port",
-                     c.port, key.port));
+                     c.port, key.port, method));
   }
   c.port = key.port;
 }

@@ -344,7 +344,7 @@ void Director::resolve_next_hops(bool all) {
   std::set<std::pair<uint32_t, net::IpAddr>> hops;
   for (const auto& vs : cfg_.services) {
     for (const auto& rs : vs.real_servers) {
-      const core::RouteResult r = routes_->lookup(rs.addr, rs.fwd != core::Fwd::kNat);
+      const core::RouteResult r = routes_->lookup(rs.addr, rs.fwd == core::Fwd::kDr);
       if (r.status == core::RouteStatus::kNoNeighbour ||
           (all && r.status == core::RouteStatus::kOk)) {
         hops.insert({r.resolve_ifindex, r.resolve});

@@ -1,4 +1,5 @@
 // The shipped examples load without a single diagnostic and set up an engine.
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -37,8 +38,13 @@ TEST_P(Example, LoadsCleanlyAndApplies) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, Example,
-                         ::testing::Values("nat.conf", "dr.conf", "persistent.conf"),
-                         [](const auto& i) { return i.param.substr(0, i.param.find('.')); });
+                         ::testing::Values("nat.conf", "dr.conf", "persistent.conf", "tun.conf",
+                                           "fullnat.conf", "dns-ops.conf"),
+                         [](const auto& i) {
+                           std::string name = i.param.substr(0, i.param.find('.'));
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace lvs::ctl

@@ -335,28 +335,28 @@ TEST(VirtualServer, ValueErrors) {
       "virtual_server 198.18.0.1 80 {\n"
       "  lb_algo rr\n"
       "  lb_algo fastest\n"
-      "  lb_kind TUN\n"
-      "  lb_kind FNAT\n"
+      "  lb_kind SNAT\n"
+      "  lb_kind MASQ\n"
       "  lb_kind NAT fast\n"
-      "  lvs_method TUN type gue port 6080\n"
+      "  lvs_method TUN type vxlan\n"
       "  protocol SCTP\n"
       "  protocol ICMP\n"
       "  ip_family ipx\n"
       "  lb_kind\n"
       "  real_server 198.18.1.1 80 {\n"
-      "    lvs_method TUN\n"
+      "    lvs_method DR fast\n"
       "  }\n"
       "}\n",
       {"t.conf:3:11: unknown scheduler 'fastest' (available: " + sched::scheduler_names() + ")",
-       "t.conf:4:11: \"lb_kind TUN\" is not supported by lvsd yet",
-       "t.conf:5:11: unknown forwarding method 'FNAT' (expected NAT, DR or TUN)",
+       "t.conf:4:11: \"lb_kind SNAT\" is not supported by lvsd yet",
+       "t.conf:5:11: unknown forwarding method 'MASQ' (expected NAT, DR, TUN or FNAT)",
        "t.conf:6:15: unexpected 'fast': 'lb_kind NAT' takes no options",
-       "t.conf:7:14: \"lvs_method TUN\" is not supported by lvsd yet",
+       "t.conf:7:23: unknown tunnel type 'vxlan' (expected ipip, gue or gre)",
        "t.conf:8:12: \"protocol SCTP\" is not supported by lvsd yet",
        "t.conf:9:12: unknown protocol 'ICMP' (expected TCP or UDP)",
        "t.conf:10:13: unknown ip_family 'ipx' (expected inet or inet6)",
-       "t.conf:11:3: 'lb_kind' needs NAT, DR or TUN",
-       "t.conf:13:16: \"lvs_method TUN\" is not supported by lvsd yet"});
+       "t.conf:11:3: 'lb_kind' needs NAT, DR, TUN or FNAT",
+       "t.conf:13:19: unexpected 'fast': 'lvs_method DR' takes no options"});
 }
 
 TEST(VirtualServer, IpFamilyMustMatchTheAddress) {
@@ -456,7 +456,7 @@ TEST(VirtualServer, KeepalivedKeywordsAreNotSupportedYet) {
       "  protocol TCP\n"
       "  persistence_engine sip\n"
       "  sorry_server 198.18.2.1 80\n"
-      "  ops\n"
+      "  hashed\n"
       "  real_server 198.18.1.1 80 {\n"
       "    inhibit_on_failure\n"
       "    TCP_CHECK {\n"
@@ -474,7 +474,7 @@ TEST(VirtualServer, KeepalivedKeywordsAreNotSupportedYet) {
       "}\n",
       {"t.conf:3:3: \"persistence_engine\" is not supported by lvsd yet",
        "t.conf:4:3: \"sorry_server\" is not supported by lvsd yet",
-       "t.conf:5:3: \"ops\" is not supported by lvsd yet",
+       "t.conf:5:3: \"hashed\" is not supported by lvsd yet",
        "t.conf:7:5: \"inhibit_on_failure\" is not supported by lvsd yet",
        "t.conf:8:5: \"TCP_CHECK\" is not supported by lvsd yet",
        "t.conf:12:5: \"HTTP_GET\" is not supported by lvsd yet"});

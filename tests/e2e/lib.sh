@@ -331,12 +331,13 @@ topo_create() {
   topo_mode nat
 }
 
-# topo_mode nat|dr: real servers' default route and the VIP on their lo.
+# topo_mode nat|dr|fnat: real servers' default route and the VIP on their lo. fnat: default
+# route via the router and no VIP (replies go to the director's local addresses, on the LAN).
 topo_mode() {
   local mode=$1 i rs gw gw6
   case $mode in
     nat) gw=$DIR_INT_IP gw6=2001:2:1::1 ;;
-    dr) gw=$ROUTER_LAN_IP gw6=2001:2:1::254 ;;
+    dr|fnat) gw=$ROUTER_LAN_IP gw6=2001:2:1::254 ;;
     *) fail "topo_mode: $mode" ;;
   esac
   for i in "${!RS_NAMES[@]}"; do
@@ -463,6 +464,7 @@ rs_start_udp_name() {
 LB_SVCS=()   # "proto vip port algo kind"
 LB_DESTS=()  # "svc-index ip port weight"
 LB_SVC_OPTS=()  # per service: extra lines for its virtual_server block
+LB_EXTRA=""     # top-level config text for lvsd (e.g. a local_address_group block)
 LB_IO=${LB_IO:-af_xdp}  # lvsd io backend; the env can choose af_packet
 
 lb_reset() {
@@ -496,6 +498,7 @@ lb_render_lvsd() {  # FILE
     echo "    interface d-int"
     echo "    io $LB_IO"
     echo "}"
+    printf '%s' "$LB_EXTRA"
     for i in "${!LB_SVCS[@]}"; do
       read -r proto vip port algo kind <<<"${LB_SVCS[$i]}"
       echo
