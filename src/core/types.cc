@@ -57,7 +57,7 @@ std::string_view drop_reason_name(DropReason r) {
 
 std::string ServiceKey::to_string() const {
   if (fwmark != 0) return fmt::format("FWM {}{}", fwmark, addr.is_v6() ? " IPv6" : "");
-  const char* p = proto == 6 ? "TCP" : proto == 17 ? "UDP" : "IP";
+  const char* p = proto == 6 ? "TCP" : proto == 17 ? "UDP" : proto == 132 ? "SCTP" : "IP";
   if (addr.is_v6()) return fmt::format("{} [{}]:{}", p, addr.to_string(), port);
   return fmt::format("{} {}:{}", p, addr.to_string(), port);
 }

@@ -217,9 +217,9 @@ void Parser::vs_stmt(VsDraft& vs, const Stmt& s) {
     } else if (iequals(v.text, "UDP")) {
       vs.proto = IPPROTO_UDP;
     } else if (iequals(v.text, "SCTP")) {
-      error(v.loc, "\"protocol SCTP\" is not supported by lvsd yet");
+      vs.proto = IPPROTO_SCTP;
     } else {
-      error(v.loc, fmt::format("unknown protocol '{}' (expected TCP or UDP)", v.text));
+      error(v.loc, fmt::format("unknown protocol '{}' (expected TCP, UDP or SCTP)", v.text));
     }
   } else if (w == "ip_family") {
     vs.family_tok = s.kw;

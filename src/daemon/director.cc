@@ -447,7 +447,7 @@ std::string Director::stats_json() {
   j["services"] = nlohmann::json::array();
   for (const auto& s : merged) {
     nlohmann::json js = {{"key", s.key.to_string()},
-                         {"proto", s.key.fwmark ? "FWM" : s.key.proto == 6 ? "TCP" : "UDP"},
+                         {"proto", s.key.fwmark ? "FWM" : s.key.proto == 6 ? "TCP" : s.key.proto == 17 ? "UDP" : "SCTP"},
                          {"addr", s.key.addr.to_string()},
                          {"port", s.key.port},
                          {"fwmark", s.key.fwmark},

@@ -339,7 +339,6 @@ TEST(VirtualServer, ValueErrors) {
       "  lb_kind MASQ\n"
       "  lb_kind NAT fast\n"
       "  lvs_method TUN type vxlan\n"
-      "  protocol SCTP\n"
       "  protocol ICMP\n"
       "  ip_family ipx\n"
       "  lb_kind\n"
@@ -352,11 +351,10 @@ TEST(VirtualServer, ValueErrors) {
        "t.conf:5:11: unknown forwarding method 'MASQ' (expected NAT, DR, TUN or FNAT)",
        "t.conf:6:15: unexpected 'fast': 'lb_kind NAT' takes no options",
        "t.conf:7:23: unknown tunnel type 'vxlan' (expected ipip, gue or gre)",
-       "t.conf:8:12: \"protocol SCTP\" is not supported by lvsd yet",
-       "t.conf:9:12: unknown protocol 'ICMP' (expected TCP or UDP)",
-       "t.conf:10:13: unknown ip_family 'ipx' (expected inet or inet6)",
-       "t.conf:11:3: 'lb_kind' needs NAT, DR, TUN or FNAT",
-       "t.conf:13:19: unexpected 'fast': 'lvs_method DR' takes no options"});
+       "t.conf:8:12: unknown protocol 'ICMP' (expected TCP, UDP or SCTP)",
+       "t.conf:9:13: unknown ip_family 'ipx' (expected inet or inet6)",
+       "t.conf:10:3: 'lb_kind' needs NAT, DR, TUN or FNAT",
+       "t.conf:12:19: unexpected 'fast': 'lvs_method DR' takes no options"});
 }
 
 TEST(VirtualServer, IpFamilyMustMatchTheAddress) {
