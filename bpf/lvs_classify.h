@@ -4,7 +4,11 @@
  *   (proto, daddr, dport, family) is in lvs_services   -> LVS_OURS_SERVICE, or
  *   (proto, saddr, sport, family) is in lvs_backends   -> LVS_OURS_BACKEND (a NAT reply);
  * with port 0 in place of the port too, when lvs_config says port-0 entries exist.
- * Everything else (ARP, VLAN-tagged frames, IP fragments, ICMP, other transports, truncated or
+ * An ICMP error is ours when the flow it quotes is: its source in lvs_services (an error from
+ * the client's side about a reply) or its destination in lvs_backends (an error about a packet
+ * sent to a real server). Echo and every other ICMP stay with the kernel, which answers pings to
+ * the VIP itself.
+ * Everything else (ARP, VLAN-tagged frames, IP fragments, other transports, truncated or
  * malformed headers, IPv6 with a fragment header or with more than LVS_MAX_EXT_HDRS extension
  * headers) is not ours and stays with the kernel.
  *
@@ -106,7 +110,67 @@ static __always_inline int lvs_is_walked_ext(__u8 nexthdr) {
   return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING || nexthdr == IPPROTO_DSTOPTS;
 }
 
-/* Classifies one frame. One pass, at most two hash lookups. */
+static __always_inline int lvs_is_balanced(__u8 proto) {
+  return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
+}
+
+/* An ICMP (v6) error at `off`: the quoted packet's endpoints looked up as above. */
+static __always_inline enum lvs_verdict lvs_classify_icmp(const struct lvs_pkt* p, __u32 off,
+                                                          __u8 family,
+                                                          const enum lvs_access access) {
+  union {
+    __u8 icmp[8];
+    struct iphdr ip4;
+    struct ipv6hdr ip6;
+    __be16 ports[2];
+  } buf;
+  struct lvs_endpoint src = {}, dst = {};
+  const __u8* icmp = lvs_hdr(p, off, 8, &buf, access);
+  if (!icmp) return LVS_NOT_OURS;
+  const __u8 type = icmp[0];
+  __u32 qoff = off + 8;
+  if (family == LVS_FAMILY_V4) {
+    /* Destination unreachable, source quench, time exceeded: what IPVS relays. */
+    if (type != 3 && type != 4 && type != 11) return LVS_NOT_OURS;
+    const struct iphdr* q = lvs_hdr(p, qoff, sizeof(*q), &buf, access);
+    if (!q || q->version != 4 || q->ihl < 5) return LVS_NOT_OURS;
+    if (q->frag_off & bpf_htons(LVS_IP_OFFSET)) return LVS_NOT_OURS;
+    src.proto = dst.proto = q->protocol;
+    __builtin_memcpy(src.addr, &q->saddr, 4);
+    __builtin_memcpy(dst.addr, &q->daddr, 4);
+    qoff += q->ihl * 4;
+  } else {
+    if (type >= 128) return LVS_NOT_OURS; /* informational */
+    const struct ipv6hdr* q = lvs_hdr(p, qoff, sizeof(*q), &buf, access);
+    if (!q || q->version != 6) return LVS_NOT_OURS;
+    src.proto = dst.proto = q->nexthdr;
+    __builtin_memcpy(src.addr, &q->saddr, 16);
+    __builtin_memcpy(dst.addr, &q->daddr, 16);
+    qoff += sizeof(*q);
+  }
+  if (!lvs_is_balanced(src.proto)) return LVS_NOT_OURS;
+  const __be16* ports = lvs_hdr(p, qoff, 2 * sizeof(__be16), &buf, access);
+  if (!ports) return LVS_NOT_OURS;
+  src.family = dst.family = family;
+  src.port = ports[0];
+  dst.port = ports[1];
+  if (bpf_map_lookup_elem(&lvs_services, &src)) return LVS_OURS_SERVICE;
+  if (bpf_map_lookup_elem(&lvs_backends, &dst)) return LVS_OURS_BACKEND;
+  const __u32 zero = 0;
+  const struct lvs_config* cfg = bpf_map_lookup_elem(&lvs_config, &zero);
+  const __u32 flags = cfg ? cfg->flags : 0;
+  if (flags & LVS_CFG_PORT0_SERVICES) {
+    src.port = 0;
+    if (bpf_map_lookup_elem(&lvs_services, &src)) return LVS_OURS_SERVICE;
+  }
+  if (flags & LVS_CFG_PORT0_BACKENDS) {
+    dst.port = 0;
+    if (bpf_map_lookup_elem(&lvs_backends, &dst)) return LVS_OURS_BACKEND;
+  }
+  return LVS_NOT_OURS;
+}
+
+/* Classifies one frame. One pass, at most two hash lookups (four for ICMP errors). */
 static __always_inline enum lvs_verdict lvs_classify(const struct lvs_pkt* p,
                                                      const enum lvs_access access) {
   struct lvs_endpoint key = {};
@@ -155,9 +219,11 @@ static __always_inline enum lvs_verdict lvs_classify(const struct lvs_pkt* p,
     return LVS_NOT_OURS; /* ARP, VLAN-tagged, anything else */
   }
 
-  if (l4proto != IPPROTO_TCP && l4proto != IPPROTO_UDP && l4proto != IPPROTO_SCTP) {
-    return LVS_NOT_OURS;
+  if ((l4proto == IPPROTO_ICMP && key.family == LVS_FAMILY_V4) ||
+      (l4proto == IPPROTO_ICMPV6 && key.family == LVS_FAMILY_V6)) {
+    return lvs_classify_icmp(p, l4off, key.family, access);
   }
+  if (!lvs_is_balanced(l4proto)) return LVS_NOT_OURS;
   const __be16* ports = lvs_hdr(p, l4off, 2 * sizeof(__be16), &buf, access);
   if (!ports) return LVS_NOT_OURS;
   const __be16 sport = ports[0];

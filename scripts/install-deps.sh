@@ -8,7 +8,7 @@ build_pkgs=(g++ cmake ninja-build pkg-config make clang llvm linux-libc-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libclang-rt-14-dev libmnl-dev)
 # Runtime of the tests, demo and benchmarks: real clients and servers, namespace plumbing.
 run_pkgs=(iproute2 nftables ethtool nginx-light curl wrk socat procps psmisc jq python3 util-linux
-          dnsmasq-base bind9-dnsutils)
+          dnsmasq-base bind9-dnsutils iputils-ping)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--build-only" ] || want+=("${run_pkgs[@]}")

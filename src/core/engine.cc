@@ -65,6 +65,7 @@ uint16_t flow_owner(const uint8_t* addr, net::Family af, uint16_t port, uint64_t
 // Per-packet scratch of one burst.
 struct Engine::Work {
   net::ParsedPacket p;
+  IcmpError* icmp;  // an ICMP error about a connection, else nullptr
   Service* svc;
   ConnKey key;
   uint64_t hash;
@@ -128,17 +129,24 @@ void Engine::process(std::span<Packet> burst, Nanos now) {
         drop(pkt, DropReason::kVlanTagged);
         continue;
       }
-      if (!p.is_tcp() && !p.is_udp() && !p.is_sctp()) {
+      w.icmp = nullptr;
+      const uint8_t* client;
+      uint16_t cport;
+      if (p.l4_proto == net::kProtoIcmp || p.l4_proto == net::kProtoIcmpv6) {
+        // An error about a connection: keyed by the flow it quotes.
+        if (!classify_icmp(pkt, w, icmp_scratch_[i])) continue;
+        client = w.in ? w.key.a_addr : w.key.b_addr;
+        cport = w.in ? w.key.a_port : w.key.b_port;
+      } else if (!p.is_tcp() && !p.is_udp() && !p.is_sctp()) {
         drop(pkt, DropReason::kUnsupportedL4);
         continue;
+      } else {
+        w.svc = lookup_service(pkt, p);
+        w.in = w.svc != nullptr;
+        // Client side of the flow: the source of a request, the destination of a reply.
+        client = w.in ? saddr_of(pkt.data, p) : daddr_of(pkt.data, p);
+        cport = w.in ? p.sport : p.dport;
       }
-      const uint8_t* sa = saddr_of(pkt.data, p);
-      const uint8_t* da = daddr_of(pkt.data, p);
-      w.svc = lookup_service(pkt, p);
-      w.in = w.svc != nullptr;
-      // Client side of the flow: the source of a request, the destination of a reply.
-      const uint8_t* client = w.in ? sa : da;
-      const uint16_t cport = w.in ? p.sport : p.dport;
       if (cfg_.worker_count > 1) {
         const uint16_t owner =
             flow_owner(client, p.family, cport, cfg_.steer_seed, cfg_.worker_count);
@@ -149,7 +157,10 @@ void Engine::process(std::span<Packet> burst, Nanos now) {
           continue;
         }
       }
-      w.key = ConnKey{sa, da, p.sport, p.dport, p.l4_proto, af_of(p)};
+      if (w.icmp == nullptr) {
+        w.key = ConnKey{saddr_of(pkt.data, p), daddr_of(pkt.data, p), p.sport, p.dport,
+                        p.l4_proto, af_of(p)};
+      }
       w.hash = conns_.hash(w.key);
       if (w.in) {
         conns_.prefetch_in(w.hash);
@@ -180,6 +191,10 @@ void Engine::process(std::span<Packet> burst, Nanos now) {
 }
 
 void Engine::handle(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
+  if (w.icmp != nullptr) {
+    handle_icmp(pkt, w, now);
+    return;
+  }
   if (w.in) {
     handle_in(pkt, w, conns_.find_in(w.hash, w.key), now_tick, now);
     return;
@@ -313,6 +328,86 @@ void Engine::handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick) {
     d.svc->stats.outbytes += bytes;
   }
   route(pkt, addr_of(c.caddr, c.af), false, p.l3_len);
+}
+
+// ICMP errors (ip_vs_in_icmp / ip_vs_out_icmp): the quoted flow, reversed, is a connection's
+// client side (an error from the client's side about a reply) or its real-server side (an error
+// about a packet we sent to a real server). Sets w.svc/w.in/w.key; false if dropped.
+bool Engine::classify_icmp(Packet& pkt, Work& w, IcmpError& e) {
+  const net::ParsedPacket& p = w.p;
+  if (!classify_icmp_error(pkt.data, pkt.len, p, e)) {
+    switch (e.status) {
+      case IcmpDrop::kNotRelayed:
+      case IcmpDrop::kNotIcmp: drop(pkt, DropReason::kIcmpNotRelayed); break;
+      case IcmpDrop::kBadChecksum: drop(pkt, DropReason::kIcmpBadChecksum); break;
+      default: drop(pkt, DropReason::kIcmpBadQuote); break;
+    }
+    return false;
+  }
+  w.icmp = &e;
+  w.key = e.key;
+  w.svc = index_.find(e.key.proto, p.family, e.key.b_addr, e.key.b_port);
+  if (w.svc == nullptr && port0_services_ != 0) {
+    w.svc = index_.find(e.key.proto, p.family, e.key.b_addr, 0);
+  }
+  w.in = w.svc != nullptr;
+  return true;
+}
+
+// IPVS relays an error to the other side of the connection and changes no state or timer.
+void Engine::handle_icmp(Packet& pkt, Work& w, Nanos now) {
+  const net::ParsedPacket& p = w.p;
+  const IcmpError& e = *w.icmp;
+  if (pending_count_ != 0) flush_pending_links();
+  const uint32_t ci = w.in ? conns_.find_in(w.hash, w.key) : conns_.find_out(w.hash, w.key);
+  if (ci == kNil) {
+    drop(pkt, DropReason::kIcmpNoConnection);
+    return;
+  }
+  Conn& c = conns_.at(ci);
+  Dest& d = *dests_[c.dest];
+  if (c.flags & kConnFullNat) {
+    drop(pkt, DropReason::kIcmpFullNat);
+    return;
+  }
+  const uint64_t bytes = p.l3_len;
+  if (w.in) {
+    ++counters_.total.inpkts;
+    counters_.total.inbytes += bytes;
+    ++d.stats.inpkts;
+    d.stats.inbytes += bytes;
+    if (d.svc != nullptr) {
+      ++d.svc->stats.inpkts;
+      d.svc->stats.inbytes += bytes;
+    }
+    switch (Fwd(c.fwd)) {
+      case Fwd::kNat:
+        if (!route_dest(pkt, d, false, p.l3_len)) return;
+        icmp_nat_in(pkt.data, p, e, c);
+        break;
+      case Fwd::kDr: route_dest(pkt, d, true, p.l3_len); break;
+      case Fwd::kTun: xmit_tun(pkt, p, d, now); break;
+      case Fwd::kFullNat: break;  // not reached
+    }
+    return;
+  }
+  if (c.flags & kConnNoOutput) {
+    drop(pkt, DropReason::kIcmpNoConnection);  // DR/TUN: the kernel's business, not ours
+    return;
+  }
+  if (!icmp_nat_out(pkt.data, p, e, c)) {
+    drop(pkt, DropReason::kTtlExceeded);
+    return;
+  }
+  ++counters_.total.outpkts;
+  counters_.total.outbytes += bytes;
+  ++d.stats.outpkts;
+  d.stats.outbytes += bytes;
+  if (d.svc != nullptr) {
+    ++d.svc->stats.outpkts;
+    d.svc->stats.outbytes += bytes;
+  }
+  route(pkt, addr_of(daddr_of(pkt.data, p), af_of(p)), false, p.l3_len);
 }
 
 uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {

@@ -20,6 +20,7 @@
 #include "core/stats.h"
 #include "core/timer_wheel.h"
 #include "core/types.h"
+#include "core/xmit_icmp.h"
 #include "net/parse.h"
 
 namespace lvs::core {
@@ -165,6 +166,8 @@ class Engine {
   void handle(Packet& pkt, Work& w, uint32_t now_tick, Nanos now);
   void handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nanos now);
   void handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick);
+  bool classify_icmp(Packet& pkt, Work& w, IcmpError& e);
+  void handle_icmp(Packet& pkt, Work& w, Nanos now);
   uint32_t new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now);
   uint32_t persist_template(Service& svc, const Work& w, uint32_t now_tick, Nanos now, Dest** dest,
                             DropReason* why);
@@ -253,6 +256,8 @@ class Engine {
   Rng rng_;
   uint64_t next_list_seq_ = 1;
   uint16_t tun_ip_id_ = 0;  // IPv4 outer headers: identification, as a per-engine counter
+  // The classified ICMP errors of the burst being processed, by position.
+  std::array<IcmpError, kMaxBurst> icmp_scratch_{};
   // ICMP token bucket.
   double icmp_tokens_ = 0;
   Nanos icmp_last_ = 0;

@@ -50,6 +50,11 @@ std::string_view drop_reason_name(DropReason r) {
     case DropReason::kTtlExceeded: return "ttl_exceeded";
     case DropReason::kMtuExceeded: return "mtu_exceeded";
     case DropReason::kNoLocalPort: return "no_local_port";
+    case DropReason::kIcmpNotRelayed: return "icmp_not_relayed";
+    case DropReason::kIcmpBadChecksum: return "icmp_bad_checksum";
+    case DropReason::kIcmpBadQuote: return "icmp_bad_quote";
+    case DropReason::kIcmpNoConnection: return "icmp_no_connection";
+    case DropReason::kIcmpFullNat: return "icmp_fullnat";
     case DropReason::kCount: break;
   }
   return "unknown";

@@ -60,6 +60,13 @@ enum class DropReason : uint8_t {
   kTtlExceeded,     // reply path: TTL/hop limit would reach 0
   kMtuExceeded,     // frame too large for the egress interface
   kNoLocalPort,     // FULLNAT: every local address:port towards that real server is in use
+  // ICMP errors about connections (the classifier passes only those quoting a service or a
+  // real server; echo and the rest stay with the kernel).
+  kIcmpNotRelayed,    // an ICMP type IPVS does not relay
+  kIcmpBadChecksum,   // ICMP checksum wrong
+  kIcmpBadQuote,      // quoted packet cut short, malformed, a fragment, nested or not TCP/UDP/SCTP
+  kIcmpNoConnection,  // no connection matches the quoted flow
+  kIcmpFullNat,       // about a FULLNAT connection: not translated yet
   kCount,
 };
 std::string_view drop_reason_name(DropReason r);

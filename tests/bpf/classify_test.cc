@@ -177,6 +177,46 @@ std::vector<Case> make_cases() {
       {"Ipv4LastFragment", "IPv4 last fragment (offset set, no MF) with DF bit",
        with_frag_field(svc4, 0x4000 | 1), O::kKernel},
       {"Icmp4", "ICMP echo to the VIP", eth().ipv4(kClient, kVip).icmp(8, 0).build(), O::kKernel},
+      // ICMP errors: ours when the quoted flow is (a reply from a service, a packet to a backend).
+      {"Icmp4ErrorAboutReply", "frag-needed quoting VIP:80 -> client",
+       eth().ipv4(kClient, kVip).icmp(3, 4, 1400)
+           .payload(net::PacketBuilder().ipv4(kVip, kClient).tcp(80, kClientPort, 0x12).build_ip())
+           .build(),
+       O::kService},
+      {"Icmp4ErrorAboutRequest", "port unreachable quoting client -> real server 8080",
+       eth().ipv4(kRs1, kClient).icmp(3, 3)
+           .payload(net::PacketBuilder().ipv4(kClient, kRs1).tcp(kClientPort, 8080, 0x02).build_ip())
+           .build(),
+       O::kBackend},
+      {"Icmp4ErrorOtherFlow", "time exceeded quoting a flow of nobody's",
+       eth().ipv4(kClient, kVip).icmp(11, 0)
+           .payload(net::PacketBuilder().ipv4(kVip, kClient).tcp(81, kClientPort, 0x12).build_ip())
+           .build(),
+       O::kKernel},
+      {"Icmp4ErrorQuoteCut", "an error whose quote lacks the ports",
+       eth().ipv4(kClient, kVip).icmp(3, 4).payload(
+           [] {
+             auto q = net::PacketBuilder().ipv4(kVip, kClient).tcp(80, kClientPort, 0x12).build_ip();
+             q.resize(21);
+             return q;
+           }())
+           .build(),
+       O::kKernel},
+      {"Icmp4RedirectQuotingService", "a redirect is not relayed",
+       eth().ipv4(kClient, kVip).icmp(5, 1)
+           .payload(net::PacketBuilder().ipv4(kVip, kClient).tcp(80, kClientPort, 0x12).build_ip())
+           .build(),
+       O::kKernel},
+      {"Icmp6ErrorAboutReply", "packet too big quoting [VIP6]:443 -> client",
+       eth().ipv6(kClient6, kVip6).icmp(2, 0, 1280)
+           .payload(net::PacketBuilder().ipv6(kVip6, kClient6).tcp(443, kClientPort, 0x12).build_ip())
+           .build(),
+       O::kService},
+      {"Icmp6ErrorAboutRequest", "unreachable quoting client -> real server 8080",
+       eth().ipv6(kRs1v6, kClient6).icmp(1, 4)
+           .payload(net::PacketBuilder().ipv6(kClient6, kRs1v6).tcp(kClientPort, 8080, 0x02).build_ip())
+           .build(),
+       O::kBackend},
       {"Icmp6", "ICMPv6 echo to the VIP", eth().ipv6(kClient6, kVip6).icmp(128, 0).build(),
        O::kKernel},
       {"Gre4", "GRE to the VIP",

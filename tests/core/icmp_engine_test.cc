@@ -1,0 +1,133 @@
+// ICMP errors about connections through the engine: relayed to the other side of the connection
+// with the quoted flow translated, as IPVS's ip_vs_in_icmp / ip_vs_out_icmp do.
+#include <gtest/gtest.h>
+
+#include "core/engine.h"
+#include "fixtures/topology.h"
+#include "net/checksum.h"
+#include "net/packet_builder.h"
+#include "net/parse.h"
+
+namespace lvs::core {
+namespace {
+
+using fixtures::kClient;
+using fixtures::kExtMac;
+using fixtures::kIntMac;
+using fixtures::kRouter;
+using fixtures::kRouterMac;
+using fixtures::kRs1;
+using fixtures::kRs1Mac;
+using fixtures::kVip;
+using net::PacketBuilder;
+
+class Rig {
+ public:
+  Rig() : engine(fixtures::test_config()), routes(fixtures::make_routes()) {
+    engine.set_routes(routes.get());
+  }
+  Packet send(const std::vector<uint8_t>& frame) {
+    buf.assign(4096, 0);
+    std::memcpy(buf.data() + 256, frame.data(), frame.size());
+    Packet p;
+    p.data = buf.data() + 256;
+    p.len = uint32_t(frame.size());
+    p.headroom = 256;
+    p.tailroom = uint32_t(buf.size() - 256 - frame.size());
+    engine.process(std::span(&p, 1), kNanosPerSec);
+    out = std::vector<uint8_t>(p.data, p.data + p.len);
+    return p;
+  }
+  uint64_t drops(DropReason r) const { return engine.counters().drops[size_t(r)]; }
+  Engine engine;
+  std::unique_ptr<RouteTable> routes;
+  std::vector<uint8_t> buf, out;
+};
+
+const ServiceKey kKey{6, kVip, 80, 0};
+
+void setup(Rig& r, Fwd fwd = Fwd::kNat) {
+  ASSERT_TRUE(r.engine.add_service({kKey, "rr", 0}).ok());
+  ASSERT_TRUE(r.engine.add_dest(kKey, {kRs1, 8080, fwd, 1, 0, 0}).ok());
+  ASSERT_EQ(r.send(PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kClient, kVip)
+                       .tcp(40000, 80, net::kTcpSyn, 1000).build()).verdict, Verdict::kTx);
+}
+
+// The checksum of the ICMP message and the outer and quoted IPv4 headers all verify.
+void expect_sums_ok(const std::vector<uint8_t>& f) {
+  const auto p = net::parse_packet(f.data(), f.size());
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(net::checksum(f.data() + p.l4_offset, p.l4_len()), 0);
+  const uint8_t* quote = f.data() + p.l4_offset + 8;
+  EXPECT_EQ(net::checksum(quote, size_t(quote[0] & 0xf) * 4), 0);
+}
+
+TEST(IcmpEngine, ErrorAboutAPacketToTheRealServerReachesTheClientAsFromTheVip) {
+  Rig r;
+  setup(r);
+  // What a router between director and real server quotes: the translated SYN.
+  const auto quoted = PacketBuilder().ipv4(kClient, kRs1).tcp(40000, 8080, net::kTcpSyn, 1000)
+                          .build_ip();
+  Packet p = r.send(PacketBuilder().eth(kRs1Mac, kIntMac).ipv4(kRs1, kClient)
+                        .icmp(3, 4, 1400).payload(quoted).build());
+  ASSERT_EQ(p.verdict, Verdict::kTx);
+  EXPECT_EQ(p.out_ifindex, fixtures::kExt);
+  const auto e = net::parse_packet(r.out.data(), r.out.size());
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(net::IpAddr::v4(r.out.data() + e.l3_offset + 12), kVip);
+  EXPECT_EQ(net::IpAddr::v4(r.out.data() + e.l3_offset + 16), kClient);
+  const uint8_t* q = r.out.data() + e.l4_offset + 8;
+  EXPECT_EQ(net::IpAddr::v4(q + 12), kClient);
+  EXPECT_EQ(net::IpAddr::v4(q + 16), kVip);  // the flow as the client knows it
+  EXPECT_EQ(net::load_be16(q + 20), 40000);
+  EXPECT_EQ(net::load_be16(q + 22), 80);
+  EXPECT_EQ(net::load_be16(r.out.data() + e.l4_offset + 6), 1400);  // the MTU is kept
+  expect_sums_ok(r.out);
+}
+
+TEST(IcmpEngine, ErrorAboutAReplyReachesTheRealServer) {
+  Rig r;
+  setup(r);
+  const auto quoted = PacketBuilder().ipv4(kVip, kClient).tcp(80, 40000, net::kTcpSyn | net::kTcpAck)
+                          .build_ip();
+  Packet p = r.send(PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kRouter, kVip)
+                        .icmp(3, 4, 1280).payload(quoted).build());
+  ASSERT_EQ(p.verdict, Verdict::kTx);
+  EXPECT_EQ(p.out_ifindex, fixtures::kInt);
+  const auto e = net::parse_packet(r.out.data(), r.out.size());
+  EXPECT_EQ(net::IpAddr::v4(r.out.data() + e.l3_offset + 16), kRs1);
+  const uint8_t* q = r.out.data() + e.l4_offset + 8;
+  EXPECT_EQ(net::IpAddr::v4(q + 12), kRs1);  // the flow as the real server knows it
+  EXPECT_EQ(net::load_be16(q + 20), 8080);
+  expect_sums_ok(r.out);
+}
+
+TEST(IcmpEngine, DirectRoutingErrorsGoToTheServerUnchanged) {
+  Rig r;
+  setup(r, Fwd::kDr);
+  const auto quoted = PacketBuilder().ipv4(kVip, kClient).tcp(80, 40000, net::kTcpAck).build_ip();
+  const auto in = PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kRouter, kVip).icmp(11, 0)
+                      .payload(quoted).build();
+  ASSERT_EQ(r.send(in).verdict, Verdict::kTx);
+  EXPECT_EQ(std::vector<uint8_t>(r.out.begin() + 14, r.out.end()),
+            std::vector<uint8_t>(in.begin() + 14, in.end()));
+}
+
+TEST(IcmpEngine, UnknownFlowsAndOtherTypesAreDroppedAndCounted) {
+  Rig r;
+  setup(r);
+  const auto other = PacketBuilder().ipv4(kVip, kClient).tcp(80, 40001, net::kTcpAck).build_ip();
+  EXPECT_EQ(r.send(PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kRouter, kVip).icmp(3, 4, 1280)
+                       .payload(other).build()).verdict, Verdict::kDrop);
+  EXPECT_EQ(r.drops(DropReason::kIcmpNoConnection), 1u);
+  EXPECT_EQ(r.send(PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kClient, kVip).icmp(8, 0, 7)
+                       .build()).verdict, Verdict::kDrop);
+  EXPECT_EQ(r.drops(DropReason::kIcmpNotRelayed), 1u);
+  auto cut = PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kRouter, kVip).icmp(3, 1)
+                 .payload(std::vector<uint8_t>(other.begin(), other.begin() + 22)).build();
+  EXPECT_EQ(r.send(cut).verdict, Verdict::kDrop);
+  EXPECT_EQ(r.drops(DropReason::kIcmpBadQuote), 1u);
+}
+
+}  // namespace
+}  // namespace lvs::core
