@@ -268,7 +268,7 @@ bool Director::sync_classifier(std::string* err) {
   });
   std::vector<lvs_endpoint> be;
   for (const auto& b : backends) {
-    for (uint8_t proto : {uint8_t(6), uint8_t(17)}) {
+    for (uint8_t proto : {uint8_t(6), uint8_t(17), uint8_t(132)}) {
       if (b.proto == 0 || b.proto == proto) be.push_back(io::make_endpoint(proto, b.addr, b.port));
     }
   }

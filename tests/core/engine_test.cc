@@ -302,7 +302,8 @@ TEST(Engine, MalformedPacketsChangeOnlyTheirDropReason) {
   { auto f = good; f[14] = 0x44; cases.push_back({f, DropReason::kBadIpHeaderLen}); }
   { auto f = good; f.resize(10); cases.push_back({f, DropReason::kTruncatedL2}); }
   cases.push_back({PacketBuilder().eth(kRouterMac, kExtMac).vlan(7).ipv4(kClient, kVip).tcp(1000, 80, net::kTcpAck).build(), DropReason::kVlanTagged});
-  cases.push_back({PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kClient, kVip).icmp(8, 0).build(), DropReason::kUnsupportedL4});
+  cases.push_back({PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kClient, kVip).icmp(8, 0).build(), DropReason::kIcmpNotRelayed});
+  cases.push_back({PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kClient, kVip).raw_l4(47).payload("gre!").build(), DropReason::kUnsupportedL4});
   { auto f = PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kClient, kVip).dont_fragment(false).tcp(1000, 80, net::kTcpAck).build();
     f[14 + 6] = 0x20;  // MF
     f[14 + 10] = f[14 + 11] = 0;
