@@ -4,6 +4,7 @@
 
 #include "core/xmit.h"
 #include "core/xmit_fnat.h"
+#include "core/xmit_nat64.h"
 #include "core/xmit_proxy.h"
 #include "core/xmit_tun.h"
 #include "core/icmp_too_big.h"
@@ -288,6 +289,18 @@ void Engine::handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nan
         drop(pkt, DropReason::kMtuExceeded);  // no headroom: nowhere to put the header
         return;
       }
+      if (c.flags & kConnNat64) {
+        // NAT64: the IPv6 packet becomes IPv4 from the local address; p is stale after it.
+        const uint32_t l3 = nat64_in_l3_len(p);
+        Nat64Status st = Nat64Status::kOk;
+        if (nat64_in(pkt, p, c, laddrs_[c.laddr], &st) == 0) {
+          drop(pkt, st == Nat64Status::kNoHeadroom ? DropReason::kMtuExceeded
+                                                   : DropReason::kNat64Untranslatable);
+          return;
+        }
+        route_dest(pkt, d, false, l3);
+        break;
+      }
       if (!route_dest(pkt, d, false, p.l3_len)) return;
       fnat_in(pkt.data, p, c, laddrs_[c.laddr]);
       break;
@@ -311,6 +324,10 @@ void Engine::handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick) {
   // The reply is routed: its TTL drops first, and one that would expire is not ours to count
   // (the kernel drops it before IPVS sees it).
   if (c.flags & kConnProxyV2) proxy_v2_out(pkt.data, p, c);
+  if (c.flags & kConnNat64) {
+    handle_out_nat64(pkt, w, ci, now_tick);
+    return;
+  }
   const bool ok = c.fwd == uint8_t(Fwd::kFullNat) ? fnat_out(pkt.data, p, c) : nat_out(pkt.data, p, c);
   if (!ok) {
     drop(pkt, DropReason::kTtlExceeded);
@@ -408,6 +425,33 @@ void Engine::handle_icmp(Packet& pkt, Work& w, Nanos now) {
     d.svc->stats.outbytes += bytes;
   }
   route(pkt, addr_of(daddr_of(pkt.data, p), af_of(p)), false, p.l3_len);
+}
+
+// NAT64 replies: IPv4 from the real server becomes IPv6 from the VIP. The state moves first,
+// while the parse still describes the frame.
+void Engine::handle_out_nat64(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick) {
+  const net::ParsedPacket& p = w.p;
+  Conn& c = conns_.at(ci);
+  Dest& d = *dests_[c.dest];
+  const uint32_t l3 = nat64_out_l3_len(p);
+  const uint64_t bytes = p.l3_len;
+  set_state(c, Dir::kOutput, p, pkt.data, ci, now_tick);
+  Nat64Status st = Nat64Status::kOk;
+  if (nat64_out(pkt, p, c, &st) == 0) {
+    drop(pkt, st == Nat64Status::kTtlExceeded   ? DropReason::kTtlExceeded
+              : st == Nat64Status::kNoHeadroom ? DropReason::kMtuExceeded
+                                               : DropReason::kNat64Untranslatable);
+    return;
+  }
+  ++counters_.total.outpkts;
+  counters_.total.outbytes += bytes;
+  ++d.stats.outpkts;
+  d.stats.outbytes += bytes;
+  if (d.svc != nullptr) {
+    ++d.svc->stats.outpkts;
+    d.svc->stats.outbytes += bytes;
+  }
+  route(pkt, c.client(), false, l3);
 }
 
 uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {

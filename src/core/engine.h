@@ -166,6 +166,7 @@ class Engine {
   void handle(Packet& pkt, Work& w, uint32_t now_tick, Nanos now);
   void handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nanos now);
   void handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick);
+  void handle_out_nat64(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick);
   bool classify_icmp(Packet& pkt, Work& w, IcmpError& e);
   void handle_icmp(Packet& pkt, Work& w, Nanos now);
   uint32_t new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now);

@@ -55,6 +55,7 @@ std::string_view drop_reason_name(DropReason r) {
     case DropReason::kIcmpBadQuote: return "icmp_bad_quote";
     case DropReason::kIcmpNoConnection: return "icmp_no_connection";
     case DropReason::kIcmpFullNat: return "icmp_fullnat";
+    case DropReason::kNat64Untranslatable: return "nat64_untranslatable";
     case DropReason::kCount: break;
   }
   return "unknown";

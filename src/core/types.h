@@ -67,6 +67,7 @@ enum class DropReason : uint8_t {
   kIcmpBadQuote,      // quoted packet cut short, malformed, a fragment, nested or not TCP/UDP/SCTP
   kIcmpNoConnection,  // no connection matches the quoted flow
   kIcmpFullNat,       // about a FULLNAT connection: not translated yet
+  kNat64Untranslatable,  // NAT64: a header SIIT cannot carry (fragment, AH, routing, ...)
   kCount,
 };
 std::string_view drop_reason_name(DropReason r);

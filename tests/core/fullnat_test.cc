@@ -240,3 +240,35 @@ TEST(OnePacket, DirectRoutingEntriesGoAtOnce) {
 
 }  // namespace
 }  // namespace lvs::core
+
+namespace lvs::core {
+namespace {
+
+TEST(FullNat, Nat64BothDirectionsByteExact) {
+  Rig r;
+  const ServiceKey key{6, kVip6, 80, 0};
+  ASSERT_TRUE(r.engine.add_service(fnat_service(key, {kLocal1})).ok());
+  EXPECT_FALSE(r.engine.add_dest(key, {kRs1v6, 8080, Fwd::kFullNat, 1, 0, 0}).ok());  // laddr v4
+  ASSERT_TRUE(r.engine.add_dest(key, {kRs1, 8080, Fwd::kFullNat, 1, 0, 0}).ok());
+  Packet p = r.send(PacketBuilder().eth(kRouterMac, kExtMac).ipv6(kClient6, kVip6).ttl(60)
+                        .tcp(40000, 80, net::kTcpSyn, 1000).build());
+  ASSERT_EQ(p.verdict, Verdict::kTx);
+  EXPECT_EQ(p.out_ifindex, fixtures::kInt);
+  // SIIT as DPVS does it: DF set, ID 0, TTL = hop limit.
+  EXPECT_EQ(r.out, PacketBuilder().eth(kIntMac, kRs1Mac).ipv4(kLocal1, kRs1).ttl(60).ip_id(0)
+                       .dont_fragment(true).tcp(1024, 8080, net::kTcpSyn, 1000).build());
+  p = r.send(PacketBuilder().eth(kRs1Mac, kIntMac).ipv4(kRs1, kLocal1).ttl(64)
+                 .tcp(8080, 1024, net::kTcpSyn | net::kTcpAck, 5000, 1001).build());
+  ASSERT_EQ(p.verdict, Verdict::kTx);
+  EXPECT_EQ(p.out_ifindex, fixtures::kExt);
+  EXPECT_EQ(r.out, PacketBuilder().eth(kExtMac, kRouterMac).ipv6(kVip6, kClient6).ttl(63)
+                       .tcp(80, 40000, net::kTcpSyn | net::kTcpAck, 5000, 1001).build());
+  const auto conns = r.engine.list_conns();
+  ASSERT_EQ(conns.size(), 1u);
+  EXPECT_EQ(conns[0].daddr, kRs1);
+  EXPECT_EQ(conns[0].caddr, kClient6);
+  EXPECT_EQ(conns[0].state, "SYN_RECV");
+}
+
+}  // namespace
+}  // namespace lvs::core

@@ -8,6 +8,8 @@
 #                                 $proxy_protocol_addr; wrk with keep-alive (the PROXY header
 #                                 shifts the client's sequence space for the whole connection)
 #   [VIP6]:80 rr FNAT             the same over IPv6 with local address 2001:2:1::50
+#   [VIP6]:82 rr FNAT (NAT64)     IPv6 clients, IPv4 real servers reached from the IPv4 local
+#                                 addresses
 source "$(dirname "$0")/lib.sh"
 
 e2e_init fullnat
@@ -80,6 +82,9 @@ for ip in "${RS_IPS[@]}"; do dest_add "$ip" 81; done
 svc_add TCP "$VIP6" 80 rr FNAT
 svc_opt "laddr_group_name laddr6"
 for ip in "${RS_IP6S[@]}"; do dest_add "$ip" 80; done
+svc_add TCP "$VIP6" 82 rr FNAT
+svc_opt "laddr_group_name laddr4"
+for ip in "${RS_IPS[@]}"; do dest_add "$ip" 80; done
 lb_start
 
 # IPv4, no PROXY header: spread and the source nginx saw.
@@ -104,6 +109,15 @@ http_seq 60 "http://[$VIP6]:80/" "$E2E_TMP/p6.out"
 cut -d' ' -f1 "$E2E_TMP/p6.out" >"$E2E_TMP/p6.names"
 expect_spread "FNAT IPv6 rr" "$E2E_TMP/p6.names" 20 20 20
 assert_eq "IPv6 requests from $LADDR6" "$(grep -c " $LADDR6\$" "$E2E_TMP/p6.out" || true)" 60
+
+# NAT64: IPv6 in front, IPv4 behind.
+http_seq 60 "http://[$VIP6]:82/" "$E2E_TMP/p64.out"
+cut -d' ' -f1 "$E2E_TMP/p64.out" >"$E2E_TMP/p64.names"
+expect_spread "NAT64 rr" "$E2E_TMP/p64.names" 20 20 20
+assert_eq "NAT64 requests from the IPv4 local addresses" \
+  "$(grep -cE " (${LADDRS[0]}|${LADDRS[1]})\$" "$E2E_TMP/p64.out" || true)" 60
+reqs=$(run_wrk "http://[$VIP6]:82/" 3 8 "$E2E_TMP/wrk64.log")
+e2e_log "wrk through NAT64: $reqs requests in 3 s, no errors"
 
 stats_refresh
 assert_eq "FNAT dest fwd" "$(stat_dest "TCP $VIP:80" "${RS_IPS[0]}" .fwd)" FullNat
