@@ -93,10 +93,12 @@ Engine::~Engine() = default;
 // As ip_vs_service_find: the firewall mark first, then <proto, VIP, port>, then the VIP's
 // port-0 ("all ports") service.
 Service* Engine::lookup_service(const Packet& pkt, const net::ParsedPacket& p) const {
-  if (pkt.mark != 0) {
-    if (Service* s = index_.find_fwmark(p.family, pkt.mark)) return s;
-  }
   const uint8_t* vip = daddr_of(pkt.data, p);
+  uint32_t mark = pkt.mark;
+  if (mark == 0 && !marks_.empty()) mark = marks_.find(p.l4_proto, p.family, vip, p.dport);
+  if (mark != 0) {
+    if (Service* s = index_.find_fwmark(p.family, mark)) return s;
+  }
   Service* s = index_.find(p.l4_proto, p.family, vip, p.dport);
   if (s == nullptr && port0_services_ != 0) s = index_.find(p.l4_proto, p.family, vip, 0);
   return s;

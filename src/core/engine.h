@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/conn_table.h"
+#include "core/mark_index.h"
 #include "core/proto_states.h"
 #include "core/route_table.h"
 #include "core/service.h"
@@ -130,6 +131,9 @@ class Engine {
     ++routes_gen_;
   }
   void set_timeouts(const Timeouts& t) { timeouts_ = t; }
+  // The marks netfilter would set (fwmark services), compiled from the operator's rules.
+  void set_mark_rules(const std::vector<MarkRule>& rules) { marks_.rebuild(rules, cfg_.hash_seed); }
+  const MarkIndex& mark_rules() const { return marks_; }
   const Timeouts& timeouts() const { return timeouts_; }
   void set_expire_nodest_conn(bool on) { cfg_.expire_nodest_conn = on; }
 
@@ -216,6 +220,7 @@ class Engine {
   uint64_t routes_gen_ = 1;
   std::vector<std::unique_ptr<Service>> services_;
   ServiceIndex index_;
+  MarkIndex marks_;
   std::vector<std::unique_ptr<Dest>> dests_;
   std::vector<uint32_t> free_dests_;
   // FULLNAT local addresses of every service, 16 bytes each, named by index from connections.
