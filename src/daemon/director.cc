@@ -19,6 +19,7 @@
 #include "io/af_packet_io.h"
 #include "io/af_xdp_io.h"
 #include "io/ifaces.h"
+#include "io/nft_marks.h"
 
 namespace lvs::daemon {
 
@@ -38,24 +39,6 @@ std::vector<std::string> interface_names(const ctl::Config& cfg, const DirectorO
     }
   }
   return names;
-}
-
-std::string loc_prefix(const ctl::SourceLoc& loc) {
-  return loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column) + ": ";
-}
-
-// The data path classifies by address and port; firewall marks are set later in the kernel's
-// path than XDP or tc ingress see, so fwmark services cannot be matched yet.
-bool check_supported(const ctl::Config& cfg, std::string* err) {
-  for (const auto& vs : cfg.services) {
-    if (vs.key.fwmark != 0) {
-      *err = loc_prefix(vs.loc) +
-             "virtual_server fwmark: lvsd's data path sees packets before firewall marks are "
-             "set, so fwmark services are not supported yet";
-      return false;
-    }
-  }
-  return true;
 }
 
 nlohmann::json counters_json(const core::Counters& c) {
@@ -96,7 +79,6 @@ void Director::block_signals() {
 }
 
 bool Director::start(const ctl::Config& cfg, std::string* err) {
-  if (!check_supported(cfg, err)) return false;
   const auto names = interface_names(cfg, opts_);
   if (names.empty()) {
     *err = "no interface to attach: add `interface NAME` to the director block or use -i NAME";
@@ -218,6 +200,7 @@ bool Director::start(const ctl::Config& cfg, std::string* err) {
   }
   cfg_ = cfg;
   publish_routes();
+  refresh_marks();
   if (!sync_classifier(err)) {
     workers_.clear();
     xdp_.reset();
@@ -255,10 +238,48 @@ bool Director::apply_services(const ctl::Config& from, const ctl::Config& to, st
   return ok;
 }
 
+// Re-reads the nftables ruleset when fwmark services exist and hands the engines what their
+// marking rules would set. True when the rules changed (the classifier must follow).
+bool Director::refresh_marks() {
+  std::vector<core::MarkRule> rules;
+  std::vector<std::string> warnings;
+  bool any_fwmark = false;
+  for (const auto& vs : cfg_.services) any_fwmark |= vs.key.fwmark != 0;
+  if (any_fwmark) {
+    std::string err;
+    const std::optional<io::MarkRules> got = io::read_nft_marks(&err);
+    if (!got) {
+      warnings.push_back("cannot read the nftables ruleset for fwmark services: " + err);
+    } else {
+      warnings = got->warnings;
+      for (const io::MarkEntry& m : got->entries) {
+        bool served = false;
+        for (const auto& vs : cfg_.services) {
+          served |= vs.key.fwmark == m.mark && vs.key.addr.family == m.addr.family;
+        }
+        if (served) rules.push_back(core::MarkRule{m.addr, m.proto, m.port, m.mark});
+      }
+    }
+  }
+  if (warnings != mark_warnings_) {
+    for (const std::string& w : warnings) spdlog::warn("{}", w);
+    mark_warnings_ = warnings;
+  }
+  if (rules == marks_) return false;
+  spdlog::info("fwmark services: {} marked endpoints from the nftables ruleset", rules.size());
+  marks_ = std::move(rules);
+  for_each_worker([&](core::Engine& e, io::PacketIo&) { e.set_mark_rules(marks_); });
+  return true;
+}
+
 bool Director::sync_classifier(std::string* err) {
   std::vector<lvs_endpoint> services;
   for (const auto& vs : cfg_.services) {
+    if (vs.key.fwmark != 0) continue;  // reached through the marked endpoints below
     services.push_back(io::make_endpoint(vs.key.proto, vs.key.addr, vs.key.port));
+  }
+  for (const core::MarkRule& m : marks_) {
+    services.push_back(io::make_endpoint(m.proto, m.addr, m.port));
   }
   std::vector<core::BackendEndpoint> backends;
   for_each_worker([&](core::Engine& e, io::PacketIo&) {
@@ -381,7 +402,6 @@ bool Director::reload(std::string* err) {
     return false;
   }
   ctl::Config next = std::move(*pr.config);
-  if (!check_supported(next, err)) return false;
   const auto& a = cfg_.director;
   const auto& b = next.director;
   if (a.interfaces != b.interfaces || a.io != b.io || a.xdp_mode != b.xdp_mode ||
@@ -406,6 +426,7 @@ bool Director::reload(std::string* err) {
   std::swap(cfg_, both);
   if (!apply_services(cfg_, next, err)) return false;
   cfg_ = std::move(next);
+  refresh_marks();
   if (!sync_classifier(err)) return false;
   resolve_next_hops(false);
   spdlog::info("configuration reloaded: {} change{}", nops, nops == 1 ? "" : "s");
@@ -578,6 +599,7 @@ void Director::run() {
       ++ticks;
       write_stats_file();
       if (ticks % 5 == 0) {
+        refresh_marks();
         std::string err;
         if (!sync_classifier(&err)) spdlog::warn("{}", err);  // drained servers leave the map
       }

@@ -55,6 +55,7 @@ class Director final : public NeighSink {
   };
   bool apply_services(const ctl::Config& from, const ctl::Config& to, std::string* err);
   bool sync_classifier(std::string* err);
+  bool refresh_marks();
   void publish_routes();
   void resolve_next_hops(bool all);
   void handle_neigh_requests();
@@ -69,6 +70,9 @@ class Director final : public NeighSink {
   std::unique_ptr<Mesh> mesh_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::shared_ptr<const core::RouteTable> routes_;
+  // The marks fwmark services need, compiled from the nftables ruleset (XDP runs before it).
+  std::vector<core::MarkRule> marks_;
+  std::vector<std::string> mark_warnings_;
   int neigh_fd_ = -1;  // eventfd: workers have next hops to resolve
   std::mutex neigh_mu_;
   std::vector<core::NeighRequest> neigh_pending_;
