@@ -272,14 +272,7 @@ void Engine::handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nan
   set_state(c, Dir::kInput, p, pkt.data, ci, now_tick);
 
   const uint64_t bytes = p.l3_len;
-  ++counters_.total.inpkts;
-  counters_.total.inbytes += bytes;
-  ++d.stats.inpkts;
-  d.stats.inbytes += bytes;
-  if (d.svc != nullptr) {
-    ++d.svc->stats.inpkts;
-    d.svc->stats.inbytes += bytes;
-  }
+  count_in(d, bytes);
 
   switch (Fwd(c.fwd)) {
     case Fwd::kNat:
@@ -338,14 +331,7 @@ void Engine::handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick) {
   Dest& d = *dests_[c.dest];
   set_state(c, Dir::kOutput, p, pkt.data, ci, now_tick);
   const uint64_t bytes = p.l3_len;
-  ++counters_.total.outpkts;
-  counters_.total.outbytes += bytes;
-  ++d.stats.outpkts;
-  d.stats.outbytes += bytes;
-  if (d.svc != nullptr) {
-    ++d.svc->stats.outpkts;
-    d.svc->stats.outbytes += bytes;
-  }
+  count_out(d, bytes);
   route(pkt, addr_of(c.caddr, c.af), false, p.l3_len);
 }
 
@@ -391,14 +377,7 @@ void Engine::handle_icmp(Packet& pkt, Work& w, Nanos now) {
   }
   const uint64_t bytes = p.l3_len;
   if (w.in) {
-    ++counters_.total.inpkts;
-    counters_.total.inbytes += bytes;
-    ++d.stats.inpkts;
-    d.stats.inbytes += bytes;
-    if (d.svc != nullptr) {
-      ++d.svc->stats.inpkts;
-      d.svc->stats.inbytes += bytes;
-    }
+    count_in(d, bytes);
     switch (Fwd(c.fwd)) {
       case Fwd::kNat:
         if (!route_dest(pkt, d, false, p.l3_len)) return;
@@ -418,14 +397,7 @@ void Engine::handle_icmp(Packet& pkt, Work& w, Nanos now) {
     drop(pkt, DropReason::kTtlExceeded);
     return;
   }
-  ++counters_.total.outpkts;
-  counters_.total.outbytes += bytes;
-  ++d.stats.outpkts;
-  d.stats.outbytes += bytes;
-  if (d.svc != nullptr) {
-    ++d.svc->stats.outpkts;
-    d.svc->stats.outbytes += bytes;
-  }
+  count_out(d, bytes);
   route(pkt, addr_of(daddr_of(pkt.data, p), af_of(p)), false, p.l3_len);
 }
 
@@ -445,14 +417,7 @@ void Engine::handle_out_nat64(Packet& pkt, Work& w, uint32_t ci, uint32_t now_ti
                                                : DropReason::kNat64Untranslatable);
     return;
   }
-  ++counters_.total.outpkts;
-  counters_.total.outbytes += bytes;
-  ++d.stats.outpkts;
-  d.stats.outbytes += bytes;
-  if (d.svc != nullptr) {
-    ++d.svc->stats.outpkts;
-    d.svc->stats.outbytes += bytes;
-  }
+  count_out(d, bytes);
   route(pkt, c.client(), false, l3);
 }
 

@@ -194,6 +194,27 @@ class Engine {
   void reply_icmp(Packet& pkt, const net::ParsedPacket& p, Nanos now, bool limited, Build&& build);
   void xmit_tun(Packet& pkt, const net::ParsedPacket& p, Dest& d, Nanos now);
   bool refresh_dest_route(Packet& pkt, Dest& d, bool on_link);
+  // IPVS's per-direction counters: the engine's, the real server's and its service's.
+  void count_in(Dest& d, uint64_t bytes) {
+    ++counters_.total.inpkts;
+    counters_.total.inbytes += bytes;
+    ++d.stats.inpkts;
+    d.stats.inbytes += bytes;
+    if (d.svc != nullptr) {
+      ++d.svc->stats.inpkts;
+      d.svc->stats.inbytes += bytes;
+    }
+  }
+  void count_out(Dest& d, uint64_t bytes) {
+    ++counters_.total.outpkts;
+    counters_.total.outbytes += bytes;
+    ++d.stats.outpkts;
+    d.stats.outbytes += bytes;
+    if (d.svc != nullptr) {
+      ++d.svc->stats.outpkts;
+      d.svc->stats.outbytes += bytes;
+    }
+  }
   void drop(Packet& pkt, DropReason r) {
     pkt.verdict = Verdict::kDrop;
     pkt.reason = r;

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "core/engine.h"
+#include "fixtures/engine_rig.h"
 #include "fixtures/topology.h"
 #include "net/packet_builder.h"
 #include "net/parse.h"
@@ -30,31 +31,7 @@ const net::IpAddr kLocal1 = net::ip("198.18.1.50");
 const net::IpAddr kLocal2 = net::ip("198.18.1.51");
 const net::IpAddr kLocal6 = net::ip("2001:2:1::50");
 
-class Rig {
- public:
-  explicit Rig(EngineConfig cfg = fixtures::test_config())
-      : engine(cfg), routes(fixtures::make_routes()) {
-    engine.set_routes(routes.get());
-  }
-  Packet send(const std::vector<uint8_t>& frame, double now_s = 1) {
-    buf.assign(4096, 0);
-    std::memcpy(buf.data() + 256, frame.data(), frame.size());
-    Packet p;
-    p.data = buf.data() + 256;
-    p.len = uint32_t(frame.size());
-    p.headroom = 256;
-    p.tailroom = uint32_t(buf.size() - 256 - frame.size());
-    p.ifindex = fixtures::kExt;
-    engine.process(std::span(&p, 1), Nanos(now_s * double(kNanosPerSec)));
-    out = std::vector<uint8_t>(p.data, p.data + p.len);
-    return p;
-  }
-  uint64_t drops(DropReason r) const { return engine.counters().drops[size_t(r)]; }
-
-  Engine engine;
-  std::unique_ptr<RouteTable> routes;
-  std::vector<uint8_t> buf, out;
-};
+using Rig = fixtures::EngineRig;
 
 ServiceSpec fnat_service(const ServiceKey& key, std::vector<net::IpAddr> laddrs) {
   ServiceSpec s{key, "rr", 0};

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/engine.h"
+#include "fixtures/engine_rig.h"
 #include "fixtures/topology.h"
 #include "net/checksum.h"
 #include "net/packet_builder.h"
@@ -21,28 +22,7 @@ using fixtures::kRs1Mac;
 using fixtures::kVip;
 using net::PacketBuilder;
 
-class Rig {
- public:
-  Rig() : engine(fixtures::test_config()), routes(fixtures::make_routes()) {
-    engine.set_routes(routes.get());
-  }
-  Packet send(const std::vector<uint8_t>& frame) {
-    buf.assign(4096, 0);
-    std::memcpy(buf.data() + 256, frame.data(), frame.size());
-    Packet p;
-    p.data = buf.data() + 256;
-    p.len = uint32_t(frame.size());
-    p.headroom = 256;
-    p.tailroom = uint32_t(buf.size() - 256 - frame.size());
-    engine.process(std::span(&p, 1), kNanosPerSec);
-    out = std::vector<uint8_t>(p.data, p.data + p.len);
-    return p;
-  }
-  uint64_t drops(DropReason r) const { return engine.counters().drops[size_t(r)]; }
-  Engine engine;
-  std::unique_ptr<RouteTable> routes;
-  std::vector<uint8_t> buf, out;
-};
+using Rig = fixtures::EngineRig;
 
 const ServiceKey kKey{6, kVip, 80, 0};
 

@@ -4,6 +4,7 @@
 
 #include "core/engine.h"
 #include "core/sctp_states.h"
+#include "fixtures/engine_rig.h"
 #include "fixtures/topology.h"
 #include "net/crc32c.h"
 #include "net/packet_builder.h"
@@ -36,27 +37,7 @@ std::vector<uint8_t> sctp(const net::MacAddr& sm, const net::MacAddr& dm, const 
   return f;
 }
 
-class Rig {
- public:
-  Rig() : engine(fixtures::test_config()), routes(fixtures::make_routes()) {
-    engine.set_routes(routes.get());
-  }
-  Packet send(const std::vector<uint8_t>& frame) {
-    buf.assign(4096, 0);
-    std::memcpy(buf.data() + 256, frame.data(), frame.size());
-    Packet p;
-    p.data = buf.data() + 256;
-    p.len = uint32_t(frame.size());
-    p.headroom = 256;
-    p.tailroom = uint32_t(buf.size() - 256 - frame.size());
-    engine.process(std::span(&p, 1), kNanosPerSec);
-    out = std::vector<uint8_t>(p.data, p.data + p.len);
-    return p;
-  }
-  Engine engine;
-  std::unique_ptr<RouteTable> routes;
-  std::vector<uint8_t> buf, out;
-};
+using Rig = fixtures::EngineRig;
 
 const ServiceKey kKey{net::kProtoSctp, kVip, 5000, 0};
 

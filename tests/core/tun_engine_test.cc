@@ -5,6 +5,7 @@
 
 #include "core/engine.h"
 #include "core/xmit_tun.h"
+#include "fixtures/engine_rig.h"
 #include "fixtures/topology.h"
 #include "net/packet_builder.h"
 #include "net/parse.h"
@@ -25,28 +26,7 @@ using net::PacketBuilder;
 const net::IpAddr kIntAddr = net::ip("198.18.1.1");
 const net::IpAddr kIntAddr6 = net::ip("2001:2:1::1");
 
-class Rig {
- public:
-  Rig() : engine(fixtures::test_config()), routes(fixtures::make_routes()) {
-    engine.set_routes(routes.get());
-  }
-  Packet send(const std::vector<uint8_t>& frame) {
-    buf.assign(4096, 0);
-    std::memcpy(buf.data() + 256, frame.data(), frame.size());
-    Packet p;
-    p.data = buf.data() + 256;
-    p.len = uint32_t(frame.size());
-    p.headroom = 256;
-    p.tailroom = uint32_t(buf.size() - 256 - frame.size());
-    engine.process(std::span(&p, 1), kNanosPerSec);
-    out = std::vector<uint8_t>(p.data, p.data + p.len);
-    return p;
-  }
-  uint64_t drops(DropReason r) const { return engine.counters().drops[size_t(r)]; }
-  Engine engine;
-  std::unique_ptr<RouteTable> routes;
-  std::vector<uint8_t> buf, out;
-};
+using Rig = fixtures::EngineRig;
 
 const ServiceKey kKey{6, kVip, 80, 0};
 
