@@ -1,11 +1,11 @@
-// Fuzzes the nftables ruleset compiler (src/io/nft_marks_compile.cc) on the input as the text of
+// Fuzzes the nftables ruleset compiler (src/io/nft_marks_*.cc) on the input as the text of
 // `nft -j list ruleset`. It must not crash or run away, and what it returns must hold together:
 // entries sorted and unique, only TCP/UDP/SCTP, IPv4 or IPv6 addresses, mark 0 only as an
 // exception to a port-0 entry or for an interface of its own, within the caps, and the same
 // answer twice. Any broken invariant aborts.
 //
-// The compiler file is included rather than linked: it needs only nlohmann-json and lvs_net, and
-// the fuzz build (LVS_PURE_ONLY) has no I/O library to link it from.
+// The compiler's files are included rather than linked: they need only nlohmann-json and
+// lvs_net, and the fuzz build (LVS_PURE_ONLY) has no I/O library to link them from.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +13,8 @@
 #include <tuple>
 
 #include "src/io/nft_marks_compile.cc"
+#include "src/io/nft_marks_eval.cc"
+#include "src/io/nft_marks_parse.cc"
 
 namespace {
 
@@ -33,8 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using lvs::io::MarkEntry;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const lvs::io::MarkRules r = lvs::io::compile_nft_json(text);
-  check(r.entries.size() <= lvs::io::kMaxEntries, "too many entries");
-  check(r.warnings.size() <= lvs::io::kMaxWarnings + 1, "too many warnings");
+  check(r.entries.size() <= lvs::io::nft::kMaxEntries, "too many entries");
+  check(r.warnings.size() <= lvs::io::nft::kMaxWarnings + 1, "too many warnings");
   for (size_t i = 0; i < r.entries.size(); ++i) {
     const MarkEntry& e = r.entries[i];
     check(e.proto == 6 || e.proto == 17 || e.proto == 132, "a transport lvsd does not balance");

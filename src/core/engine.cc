@@ -95,7 +95,10 @@ Engine::~Engine() = default;
 Service* Engine::lookup_service(const Packet& pkt, const net::ParsedPacket& p) const {
   const uint8_t* vip = daddr_of(pkt.data, p);
   uint32_t mark = pkt.mark;
-  if (mark == 0 && !marks_.empty()) mark = marks_.find(p.l4_proto, p.family, vip, p.dport);
+  if (mark == 0 && !marks_.empty()) {
+    mark = marks_.find(p.l4_proto, p.family, vip, p.dport);
+    if (mark == 0) mark = marks_.find(p.l4_proto, p.family, vip, 0);  // every port
+  }
   if (mark != 0) {
     if (Service* s = index_.find_fwmark(p.family, mark)) return s;
   }

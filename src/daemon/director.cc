@@ -13,6 +13,7 @@
 #include <fstream>
 #include <set>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -253,11 +254,36 @@ bool Director::refresh_marks() {
     } else {
       warnings = got->warnings;
       for (const io::MarkEntry& m : got->entries) {
+        // Entries for one input interface would apply on every interface here: left out.
+        if (!m.iif.empty()) {
+          if (m.mark != 0) {
+            warnings.push_back(fmt::format(
+                "fwmark {}: the mark for {} port {} is set on interface {} only; lvsd leaves it out",
+                m.mark, m.addr.to_string(), m.port, m.iif));
+          }
+          continue;
+        }
         bool served = false;
         for (const auto& vs : cfg_.services) {
           served |= vs.key.fwmark == m.mark && vs.key.addr.family == m.addr.family;
         }
-        if (served) rules.push_back(core::MarkRule{m.addr, m.proto, m.port, m.mark});
+        if (!served) continue;
+        // An every-port entry with exceptions (ports the rules leave unmarked) would take the
+        // exceptions too: conservatively left out.
+        bool excepted = false;
+        if (m.port == 0) {
+          for (const io::MarkEntry& x : got->entries) {
+            excepted |= x.mark == 0 && x.iif.empty() && x.addr == m.addr && x.proto == m.proto;
+          }
+        }
+        if (excepted) {
+          warnings.push_back(fmt::format(
+              "fwmark {}: every port of {} but some: lvsd only serves marks that cover whole "
+              "ports lists or all ports; left out",
+              m.mark, m.addr.to_string()));
+          continue;
+        }
+        rules.push_back(core::MarkRule{m.addr, m.proto, m.port, m.mark});
       }
     }
   }
@@ -296,6 +322,9 @@ bool Director::sync_classifier(std::string* err) {
   uint32_t flags = 0;
   for (const auto& vs : cfg_.services) {
     if (vs.key.fwmark == 0 && vs.key.port == 0) flags |= LVS_CFG_PORT0_SERVICES;
+  }
+  for (const core::MarkRule& m : marks_) {
+    if (m.port == 0) flags |= LVS_CFG_PORT0_SERVICES;
   }
   for (const auto& b : backends) {
     if (b.port == 0) flags |= LVS_CFG_PORT0_BACKENDS;

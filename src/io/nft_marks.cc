@@ -14,7 +14,8 @@ std::optional<MarkRules> read_nft_marks(std::string* err) {
     *err = "libnftables: cannot create a context";
     return std::nullopt;
   }
-  nft_ctx_output_set_flags(ctx.get(), NFT_CTX_OUTPUT_JSON);
+  // Stateless: counter values are of no use here and would make each listing differ.
+  nft_ctx_output_set_flags(ctx.get(), NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_STATELESS);
   if (nft_ctx_buffer_output(ctx.get()) != 0 || nft_ctx_buffer_error(ctx.get()) != 0) {
     *err = "libnftables: cannot buffer output";
     return std::nullopt;

@@ -15,12 +15,15 @@
 //   meta mark set / ct mark set (constant, ct mark, meta mark, & | ^, or a map on packet
 //   fields), verdict maps, accept/drop/reject/return/continue/jump/goto, counter, log and other
 //   statements that cannot change the mark or the verdict.
-// Anything else makes a rule "maybe": an endpoint whose final mark depends on such a rule is left
-// out and named in a warning. A mark-setting rule is compiled into endpoints only when its
+// A condition lvsd cannot decide (ip saddr, limit, fib, ...) lets the packet both match and not;
+// a statement it cannot follow (dnat, queue, numgen marks, iptables-nft xt targets, ...) leaves
+// its fate unknown. An endpoint whose final mark then depends on it is left out and named in a
+// warning. A mark-setting rule is compiled into endpoints only when its
 // conditions before the `mark set` pin single destination addresses (ip daddr / ip6 daddr);
 // otherwise it still counts for the endpoints of other rules, and it is named in a warning.
 //
-// Entries hold only transports the classifier balances (TCP, UDP, SCTP).
+// Entries hold only transports the classifier balances (TCP, UDP, SCTP). Every port of a VIP is
+// one port-0 entry (plus exceptions); listed ports are one entry each, whichever is shorter.
 #pragma once
 
 #include <cstdint>
@@ -33,17 +36,18 @@
 
 namespace lvs::io {
 
+// Lookup, as the classifier and the engine should do it: for a packet to <addr, proto> arriving
+// on interface I, use the entries of <addr, proto, iif I> if there are any, else those of
+// <addr, proto, iif "">; among them, the entry of the packet's port, else the port-0 entry; none:
+// no mark. Mark 0 only appears as such an exception: "this port (or this interface) gets no
+// mark", e.g. SSH accepted before `ip daddr VIP meta mark set 1` marks every other port; the
+// classifier must leave those packets to the kernel.
 struct MarkEntry {
   net::IpAddr addr;
   uint8_t proto = 0;  // IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP
-  // 0: every port of <addr, proto> that has no entry of its own (the classifier's port-0 entry).
-  uint16_t port = 0;
-  uint32_t mark = 0;
-  // Empty: packets arriving on any interface that has no entries of its own for <addr, proto>.
-  // A name: packets arriving on that interface (iif / iifname rules). When an interface has
-  // entries of its own for <addr, proto>, they are the whole answer for it; mark 0 appears only
-  // there, meaning "not marked on this interface".
-  std::string iif;
+  uint16_t port = 0;  // 0: every port without an entry of its own
+  uint32_t mark = 0;  // 0: an exception, not marked
+  std::string iif;    // empty: any interface without entries of its own (iif / iifname rules)
 
   friend bool operator==(const MarkEntry&, const MarkEntry&) = default;
 };

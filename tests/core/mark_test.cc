@@ -97,5 +97,20 @@ TEST(FwmarkService, PersistenceSpansTheMarkedPorts) {
   }
 }
 
+TEST(FwmarkService, AnEveryPortEntryCoversPortsWithoutTheirOwn) {
+  Rig r;
+  const ServiceKey one = ServiceKey::fwmark_key(net::Family::kV4, 1);
+  const ServiceKey two = ServiceKey::fwmark_key(net::Family::kV4, 2);
+  ASSERT_TRUE(r.engine.add_service({one, "rr", 0}).ok());
+  ASSERT_TRUE(r.engine.add_dest(one, {kRs1, 0, Fwd::kNat, 1, 0, 0}).ok());
+  ASSERT_TRUE(r.engine.add_service({two, "rr", 0}).ok());
+  ASSERT_TRUE(r.engine.add_dest(two, {kRs2, 0, Fwd::kNat, 1, 0, 0}).ok());
+  r.engine.set_mark_rules({{kVip, 6, 0, 1}, {kVip, 6, 443, 2}});
+  ASSERT_EQ(r.syn(kClient, 40000, 8080).verdict, Verdict::kTx);
+  EXPECT_EQ(r.out_addr, kRs1);
+  ASSERT_EQ(r.syn(kClient, 40001, 443).verdict, Verdict::kTx);
+  EXPECT_EQ(r.out_addr, kRs2);  // the exact port wins
+}
+
 }  // namespace
 }  // namespace lvs::core

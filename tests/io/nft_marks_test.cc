@@ -73,8 +73,7 @@ TEST(NftMarks, InetTableServesBothFamilies) {
   const MarkRules r = compile_nft_json(fixture("inet.json"));
   EXPECT_THAT(lines(r), ElementsAre("198.18.2.100 tcp 443 -> 10",
                                     "198.18.2.110 tcp 80 -> 13",  // concatenation
-                                    "198.18.2.111 tcp 8080 -> 13",
-                                    "2001:2::100 tcp 443 -> 10",
+                                    "198.18.2.111 tcp 8080 -> 13", "2001:2::100 tcp 443 -> 10",
                                     "2001:2::100 udp 443 -> 11",  // named set
                                     "2001:2::101 udp 443 -> 11",
                                     "2001:2::102 sctp * -> 12"));  // ip6 nexthdr, every port
@@ -137,10 +136,14 @@ TEST(NftMarks, UnsupportedRulesAreNamedWithTheirHandle) {
       r.warnings,
       ElementsAre(at + "3" + in + "'ip saddr 10.0.0.0/8' is not supported" + tail,
                   at + "4" + in + "'limit rate 10/second' is not supported" + tail,
-                  at + "5" + in + "its destination is a network or a range, not single "
-                                  "addresses" + tail + " (list the addresses)",
-                  at + "6" + in + "it sets a mark without matching a destination address (ip "
-                                  "daddr or ip6 daddr)" + tail,
+                  at + "5" + in +
+                      "its destination is a network or a range, not single "
+                      "addresses" +
+                      tail + " (list the addresses)",
+                  at + "6" + in +
+                      "it sets a mark without matching a destination address (ip "
+                      "daddr or ip6 daddr)" +
+                      tail,
                   at + "7" + in + "'meta mark set numgen' is not supported" + tail,
                   at + "8" + in + "'iifname eth*' is not supported" + tail,
                   at + "10" + in + "'fib daddr type local' is not supported" + tail,
@@ -187,8 +190,7 @@ TEST(NftMarks, IptablesNftMarkTargetsAreNamed) {
 }
 
 TEST(NftMarks, BadInputGivesAWarningNotACrash) {
-  EXPECT_THAT(compile_nft_json("").warnings,
-              ElementsAre("nft JSON: not valid JSON; nothing read"));
+  EXPECT_THAT(compile_nft_json("").warnings, ElementsAre("nft JSON: not valid JSON; nothing read"));
   EXPECT_THAT(compile_nft_json("{\"nftables\": 3}").warnings,
               ElementsAre("nft JSON: no \"nftables\" array; nothing read"));
   const MarkRules empty = compile_nft_json(R"({"nftables": [{"metainfo": {}}]})");
