@@ -1,5 +1,6 @@
 // Fuzzes the engine's data path on a fixed topology: NAT and DR services (rr, wlc), IPv4 and
-// IPv6, a fwmark service, a server without a neighbour entry, an interface lvsd does not drive.
+// IPv6, a fwmark service, an FTP service (its helper's announcements fed back as another
+// worker would), a server without a neighbour entry, an interface lvsd does not drive.
 //
 // Input: a sequence of records, each a 2-byte big-endian prefix and then the frame bytes.
 //   prefix & 0x07ff  frame length (cut short by the end of the input)
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "core/ftp_tables.h"
 #include "core/route_table.h"
 #include "net/bytes.h"
 #include "net/checksum.h"
@@ -53,6 +55,7 @@ const core::ServiceKey kTcpZero{6, ip("198.18.2.102"), 80, 0};
 const core::ServiceKey kTcp6Nat{6, ip("2001:2:2::100"), 443, 0};
 const core::ServiceKey kUdp6Dr{17, ip("2001:2:2::100"), 53, 0};
 const core::ServiceKey kFwm = core::ServiceKey::fwmark_key(net::Family::kV4, 7);
+const core::ServiceKey kFtp{6, ip("198.18.2.103"), 21, 0};
 
 const core::RouteTable& routes() {
   static const core::RouteTable table({{kExt, "ext", net::mac(0x02), 1500, true},
@@ -101,6 +104,8 @@ void build_services(core::Engine& e) {
   e.add_dest(kUdp6Dr, dest("2001:2:1::11", 53, Fwd::kDr, 1));
   e.add_service({kFwm, "rr", 0});
   e.add_dest(kFwm, dest("198.18.1.13", 0, Fwd::kNat, 1));
+  e.add_service({kFtp, "rr", 0});
+  e.add_dest(kFtp, dest("198.18.1.11", 21, Fwd::kNat, 1));
 }
 
 void control(core::Engine& e, unsigned op) {
@@ -297,6 +302,14 @@ class Harness {
       const core::Iface* i = routes().iface(r.ifindex);
       check(i != nullptr && i->attached);
     });
+    // One worker: the helper made its data connections itself; what it announces for others
+    // (passive expectations) must be harmless to apply again.
+    std::vector<core::FtpDataRequest> reqs;
+    engine_.drain_ftp_requests([&](const core::FtpDataRequest& r) { reqs.push_back(r); });
+    for (const auto& r : reqs) {
+      check(r.passive);
+      engine_.add_ftp_data(r);
+    }
     burst_.clear();
 
     static constexpr core::Nanos kSteps[4] = {core::kNanosPerSec / 1000, core::kNanosPerSec,
@@ -315,6 +328,7 @@ class Harness {
       engine_.expire(now_, 1u << 20);
     }
     check(engine_.conns().size() == 0);
+    check(engine_.ftp_endpoints().empty());
     for (const core::ServiceSnapshot& s : engine_.snapshot()) {
       for (const core::DestSnapshot& d : s.dests) {
         check(d.active_conns == 0 && d.inactive_conns == 0);

@@ -24,6 +24,8 @@ inline constexpr uint16_t kConnOnePacket = 0x0020;  // ONE-PACKET (UDP): never f
 inline constexpr uint16_t kConnNat64 = 0x0040;      // FULLNAT with an IPv4 real-server side
 inline constexpr uint16_t kConnProxyV2 = 0x0080;    // FULLNAT: a PROXY v2 header opens the stream
 inline constexpr uint16_t kConnFullNat = 0x0100;    // real-server side keyed by local address
+inline constexpr uint16_t kConnFtpCtl = 0x0200;     // an FTP control connection with the helper
+inline constexpr uint16_t kConnFtpData = 0x0400;    // a passive FTP data connection (endpoint use)
 
 struct Conn {
   uint32_t in_next;  // hash chain, client side; free-list link when not in use

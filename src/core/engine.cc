@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/engine_frame.h"
+#include "core/ftp_tables.h"
 #include "core/xmit.h"
 #include "core/xmit_fnat.h"
 #include "core/xmit_nat64.h"
@@ -35,19 +37,6 @@ DropReason parse_drop_reason(net::ParseStatus s) {
   return DropReason::kNone;
 }
 
-inline const uint8_t* saddr_of(const uint8_t* frame, const net::ParsedPacket& p) {
-  return frame + p.l3_offset +
-         (p.family == net::Family::kV4 ? net::Ipv4View::kSaddr : net::Ipv6View::kSaddr);
-}
-inline const uint8_t* daddr_of(const uint8_t* frame, const net::ParsedPacket& p) {
-  return frame + p.l3_offset +
-         (p.family == net::Family::kV4 ? net::Ipv4View::kDaddr : net::Ipv6View::kDaddr);
-}
-inline uint8_t af_of(const net::ParsedPacket& p) { return p.family == net::Family::kV4 ? 4 : 6; }
-inline net::IpAddr addr_of(const uint8_t* a, uint8_t af) {
-  return af == 4 ? net::IpAddr::v4(a) : net::IpAddr::v6(a);
-}
-inline uint32_t ticks(uint32_t seconds) { return seconds * TimerWheel::kTicksPerSec; }
 
 }  // namespace
 
@@ -149,6 +138,9 @@ void Engine::process(std::span<Packet> burst, Nanos now) {
       } else {
         w.svc = lookup_service(pkt, p);
         w.in = w.svc != nullptr;
+        // FTP data ports have no service: a client's packet to one is told from a reply by its
+        // source.
+        if (!w.in && ftp_ != nullptr) w.in = ftp_client_side(pkt, p);
         // Client side of the flow: the source of a request, the destination of a reply.
         client = w.in ? saddr_of(pkt.data, p) : daddr_of(pkt.data, p);
         cport = w.in ? p.sport : p.dport;
@@ -249,11 +241,15 @@ void Engine::handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nan
       return;
     }
   }
-  if (ci == kNil) {
-    if (w.svc == nullptr) {
+  if (ci == kNil && w.svc == nullptr) {
+    // A client opening a passive FTP data connection, else nothing of ours.
+    if (ftp_ != nullptr) ci = ftp_expected_conn(pkt, p, now_tick);
+    if (ci == kNil) {
       drop(pkt, DropReason::kNoService);
       return;
     }
+  }
+  if (ci == kNil) {
     // TCP schedules on SYN only (IPVS tcp_conn_schedule; SYN+ACK too, for active FTP); SCTP
     // on INIT only (sctp_conn_schedule), and a packet without a chunk is dropped.
     if (p.is_tcp() && !(p.tcp_flags & net::kTcpSyn)) {
@@ -280,6 +276,7 @@ void Engine::handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nan
   switch (Fwd(c.fwd)) {
     case Fwd::kNat:
       if (!route_dest(pkt, d, false, p.l3_len)) return;
+      if (c.flags & kConnFtpCtl) ftp_in(pkt, w.p, c, ci);
       nat_in(pkt.data, p, c);
       break;
     case Fwd::kFullNat:
@@ -326,6 +323,7 @@ void Engine::handle_out(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick) {
     handle_out_nat64(pkt, w, ci, now_tick);
     return;
   }
+  if ((c.flags & kConnFtpCtl) && !ftp_out(pkt, w.p, c, ci)) return;
   const bool ok = c.fwd == uint8_t(Fwd::kFullNat) ? fnat_out(pkt.data, p, c) : nat_out(pkt.data, p, c);
   if (!ok) {
     drop(pkt, DropReason::kTtlExceeded);
@@ -528,6 +526,7 @@ uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
     wheel_.rearm(ti, now_tick + ticks(t.template_timeout));
   }
 
+  if (ftp_ != nullptr) ftp_bind(c, ci);
   ++d->refcnt;
   ++d->inactive_conns;
   bind_counts(*d);
@@ -901,6 +900,7 @@ void Engine::expire_conn(uint32_t ci) {
       --d.active_conns;
     }
     unbind_counts(d);
+    if (c.flags & (kConnFtpCtl | kConnFtpData)) ftp_release(c, ci);
   }
   conns_.free(ci);
   ++counters_.conns_expired;
@@ -1022,6 +1022,7 @@ Status Engine::add_service(const ServiceSpec& spec) {
   svc->sched->init_service(svc->dests);
   set_persistence(*svc, spec);
   if (Status st = set_local_addrs(*svc, spec); !st) return st;
+  if (!ftp_ && ftp_candidate(spec.key)) ftp_ = std::make_unique<FtpTables>();
   size_t slot = 0;
   while (slot < services_.size() && services_[slot]) ++slot;
   svc->index = uint32_t(slot);
@@ -1108,6 +1109,7 @@ Dest* Engine::alloc_dest() {
   }
   dests_[idx] = std::make_unique<Dest>();
   dests_[idx]->index = idx;
+  if (ftp_) ftp_->backends_dirty = true;
   return dests_[idx].get();
 }
 
@@ -1115,6 +1117,7 @@ void Engine::release_dest(Dest& d) {
   const uint32_t idx = d.index;
   dests_[idx].reset();
   free_dests_.push_back(idx);
+  if (ftp_) ftp_->backends_dirty = true;
 }
 
 namespace {
@@ -1250,6 +1253,12 @@ std::vector<BackendEndpoint> Engine::nat_backends() const {
     if (d->trashed && d->refcnt == 0) continue;
     const BackendEndpoint b{d->svc_key.proto, d->addr, d->port};
     if (std::find(out.begin(), out.end(), b) == out.end()) out.push_back(b);
+    // Active FTP: the server connects from the port below its control port (20 for 21).
+    if (d->fwd == Fwd::kNat && d->port > 1 && d->svc_key.fwmark == 0 &&
+        d->svc_key.proto == net::kProtoTcp && ftp_port(d->svc_key.port)) {
+      const BackendEndpoint data{net::kProtoTcp, d->addr, uint16_t(d->port - 1)};
+      if (std::find(out.begin(), out.end(), data) == out.end()) out.push_back(data);
+    }
   }
   return out;
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/conn_table.h"
+#include "core/ftp_helper.h"
 #include "core/mark_index.h"
 #include "core/proto_states.h"
 #include "core/route_table.h"
@@ -45,6 +46,9 @@ struct EngineConfig {
   // ICMP errors the director originates (port unreachable when no real server is available).
   uint32_t icmp_rate_per_sec = 1000;
   uint32_t icmp_burst = 50;
+  // TCP ports whose NAT connections get the FTP helper (IPVS ip_vs_ftp's `ports`, at most 8);
+  // empty: no helper.
+  std::vector<uint16_t> ftp_ports = {21};
 };
 
 struct NeighRequest {
@@ -104,6 +108,23 @@ struct ConnSnapshot {
   uint32_t n_control = 0;  // templates: connections they control
 };
 
+// A data connection the FTP helper set up, for the other workers and the classifier. Passive:
+// the client will connect from a port not known yet, so every worker keeps the expectation, and
+// client packets to vaddr:vport and server packets from daddr:dport must reach lvsd. Active: the
+// real server connects to caddr:cport, a flow the worker `owner` holds.
+struct FtpDataRequest {
+  bool passive = false;
+  uint16_t owner = 0;
+  FtpExpect expect;
+  // The control connection's real server: the data connection is counted on it.
+  ServiceKey svc;
+  net::IpAddr dest_addr;
+  uint16_t dest_port = 0;
+};
+
+struct FtpTables;
+struct FtpEndpoint;
+
 // Which worker owns connections of a client endpoint.
 uint16_t flow_owner(const uint8_t* addr, net::Family af, uint16_t port, uint64_t seed,
                     uint16_t workers);
@@ -147,6 +168,18 @@ class Engine {
     for (size_t i = 0; i < neigh_req_count_; ++i) f(neigh_req_[i]);
     neigh_req_count_ = 0;
   }
+
+  // FTP data connections announced since the last call (the worker hands them on).
+  template <typename F>
+  void drain_ftp_requests(F&& f) {
+    for (size_t i = 0; i < ftp_req_count_; ++i) f(ftp_req_[i]);
+    ftp_req_count_ = 0;
+  }
+  // Another worker's announcement: a passive one becomes an expectation here too, an active one
+  // a connection if this engine owns its flow.
+  void add_ftp_data(const FtpDataRequest& r);
+  // Data endpoints in use here (expectations and live passive data connections).
+  std::vector<FtpEndpoint> ftp_endpoints() const;
 
   // --- introspection (control path) ---
   const EngineCounters& counters() const { return counters_; }
@@ -193,6 +226,18 @@ class Engine {
   template <typename Build>
   void reply_icmp(Packet& pkt, const net::ParsedPacket& p, Nanos now, bool limited, Build&& build);
   void xmit_tun(Packet& pkt, const net::ParsedPacket& p, Dest& d, Nanos now);
+  // FTP helper (engine_ftp.cc).
+  bool ftp_port(uint16_t port) const;
+  bool ftp_candidate(const ServiceKey& key) const;
+  void ftp_bind(Conn& c, uint32_t ci);
+  void ftp_release(const Conn& c, uint32_t ci);
+  void ftp_in(Packet& pkt, net::ParsedPacket& p, Conn& c, uint32_t ci);
+  bool ftp_out(Packet& pkt, net::ParsedPacket& p, Conn& c, uint32_t ci);
+  bool ftp_client_side(const Packet& pkt, const net::ParsedPacket& p);
+  uint32_t ftp_expected_conn(const Packet& pkt, const net::ParsedPacket& p, uint32_t now_tick);
+  uint32_t ftp_data_conn(const FtpExpect& e, Dest& d, bool passive, uint32_t now_tick);
+  Dest* ftp_dest(const ServiceKey& svc, const net::IpAddr& addr, uint16_t port) const;
+  void ftp_announce(const FtpDataRequest& r);
   bool refresh_dest_route(Packet& pkt, Dest& d, bool on_link);
   // IPVS's per-direction counters: the engine's, the real server's and its service's.
   void count_in(Dest& d, uint64_t bytes) {
@@ -285,6 +330,11 @@ class Engine {
   uint16_t tun_ip_id_ = 0;  // IPv4 outer headers: identification, as a per-engine counter
   // The classified ICMP errors of the burst being processed, by position.
   std::array<IcmpError, kMaxBurst> icmp_scratch_{};
+  // FTP helper: allocated with the first service that may carry FTP.
+  std::unique_ptr<FtpTables> ftp_;
+  static constexpr size_t kMaxFtpRequests = 256;
+  std::array<FtpDataRequest, kMaxFtpRequests> ftp_req_{};
+  size_t ftp_req_count_ = 0;
   // ICMP token bucket.
   double icmp_tokens_ = 0;
   Nanos icmp_last_ = 0;

@@ -56,6 +56,7 @@ std::string_view drop_reason_name(DropReason r) {
     case DropReason::kIcmpNoConnection: return "icmp_no_connection";
     case DropReason::kIcmpFullNat: return "icmp_fullnat";
     case DropReason::kNat64Untranslatable: return "nat64_untranslatable";
+    case DropReason::kFtpNoRoom: return "ftp_no_room";
     case DropReason::kCount: break;
   }
   return "unknown";

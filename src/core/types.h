@@ -68,6 +68,7 @@ enum class DropReason : uint8_t {
   kIcmpNoConnection,  // no connection matches the quoted flow
   kIcmpFullNat,       // about a FULLNAT connection: not translated yet
   kNat64Untranslatable,  // NAT64: a header SIIT cannot carry (fragment, AH, routing, ...)
+  kFtpNoRoom,            // FTP helper: the rewritten 227/229 reply does not fit the frame
   kCount,
 };
 std::string_view drop_reason_name(DropReason r);

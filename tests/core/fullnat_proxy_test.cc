@@ -4,6 +4,7 @@
 
 #include "core/engine.h"
 #include "fixtures/engine_rig.h"
+#include "fixtures/tcp_frame.h"
 #include "fixtures/topology.h"
 #include "net/checksum.h"
 #include "net/packet_builder.h"
@@ -23,45 +24,11 @@ using fixtures::kRs1Mac;
 using fixtures::kRs1v6;
 using fixtures::kVip;
 using fixtures::kVip6;
+using fixtures::tcp_frame;
 using net::PacketBuilder;
 
 const net::IpAddr kLocal = net::ip("198.18.1.50");
 const net::IpAddr kLocal6 = net::ip("2001:2:1::50");
-
-// A TCP segment with options, its checksum computed here from scratch (independently of the
-// engine's incremental updates).
-std::vector<uint8_t> tcp_frame(const net::MacAddr& smac, const net::MacAddr& dmac,
-                               const net::IpAddr& src, const net::IpAddr& dst, uint16_t sport,
-                               uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack,
-                               std::vector<uint8_t> opts, std::string_view data,
-                               uint8_t ttl = 64) {
-  while (opts.size() % 4) opts.push_back(1);  // NOP padding
-  std::vector<uint8_t> seg(20 + opts.size() + data.size());
-  net::store_be16(&seg[0], sport);
-  net::store_be16(&seg[2], dport);
-  net::store_be32(&seg[4], seq);
-  net::store_be32(&seg[8], ack);
-  seg[12] = uint8_t(((20 + opts.size()) / 4) << 4);
-  seg[13] = flags;
-  net::store_be16(&seg[14], 65535);
-  std::copy(opts.begin(), opts.end(), seg.begin() + 20);
-  std::copy(data.begin(), data.end(), seg.begin() + 20 + long(opts.size()));
-  const uint32_t sum = net::pseudo_header_sum(src, dst, 6, uint32_t(seg.size()));
-  net::store_be16(&seg[16], uint16_t(~net::csum_fold(net::csum_partial(seg.data(), seg.size(), sum))));
-  PacketBuilder b;
-  b.eth(smac, dmac).ttl(ttl).raw_l4(6).payload(seg);
-  if (src.is_v4()) {
-    b.ipv4(src, dst);
-  } else {
-    b.ipv6(src, dst);
-  }
-  return b.build();
-}
-
-std::vector<uint8_t> cat(std::vector<uint8_t> a, std::string_view b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
 
 using Rig = fixtures::EngineRig;
 
