@@ -6,10 +6,10 @@ set -euo pipefail
 build_pkgs=(g++ cmake ninja-build pkg-config make clang llvm linux-libc-dev
   libbpf-dev libxdp-dev libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libclang-rt-14-dev libmnl-dev
-  libnftables-dev)
+  libnftables-dev libboost1.81-dev)
 # Runtime of the tests, demo and benchmarks: real clients and servers, namespace plumbing.
 run_pkgs=(iproute2 nftables ethtool nginx-light curl wrk socat procps psmisc jq python3 util-linux
-          dnsmasq-base bind9-dnsutils iputils-ping)
+          dnsmasq-base bind9-dnsutils iputils-ping vsftpd)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--build-only" ] || want+=("${run_pkgs[@]}")
@@ -29,7 +29,11 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
-# The nginx package may start a system instance; lvs tests run their own in namespaces.
+# The nginx and vsftpd packages may start a system instance; lvs tests run their own in
+# namespaces.
 if [ -x /usr/sbin/nginx ] && [ -f /run/nginx.pid ] && [[ " ${missing[*]} " == *" nginx-light "* ]]; then
   /usr/sbin/nginx -s stop 2>/dev/null || true
+fi
+if [ -x /etc/init.d/vsftpd ] && [[ " ${missing[*]} " == *" vsftpd "* ]]; then
+  /etc/init.d/vsftpd stop >/dev/null 2>&1 || true
 fi

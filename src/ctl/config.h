@@ -41,6 +41,8 @@ struct DirectorConf {
   uint32_t workers = 0;  // 0: one per queue
   uint32_t conn_capacity = 1u << 20;
   bool expire_nodest_conn = false;
+  // TCP ports whose NAT connections get the FTP helper (ip_vs_ftp's `ports`); empty: none.
+  std::vector<uint16_t> ftp_ports = {21};
   // SCHED_FIFO priority of the workers (0: normal scheduling). Real time so a worker woken by
   // arriving frames runs at once, even beside a threaded NAPI on its CPU; workers sleep whenever
   // idle, so they cannot starve the rest.

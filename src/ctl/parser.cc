@@ -30,9 +30,10 @@ constexpr std::array kGlobalKeywords = {"router_id"sv, "lvs_timeouts"sv};
 constexpr std::array kDirectorKeywords = {"interface"sv,         "io"sv,
                                           "xdp_mode"sv,          "workers"sv,
                                           "conn_capacity"sv,     "expire_nodest_conn"sv,
-                                          "worker_rt_priority"sv};
+                                          "worker_rt_priority"sv, "ftp_ports"sv};
 
 constexpr uint64_t kMaxWorkers = 4096;
+constexpr size_t kMaxFtpPorts = 8;
 constexpr uint64_t kMinConnCapacity = 16;  // the engine's table never goes below this
 constexpr uint64_t kMaxConnCapacity = 1ull << 31;
 
@@ -299,9 +300,33 @@ void Parser::lvs_timeouts(const Stmt& s) {
   }
 }
 
+// ftp_ports 21 [2121 ...] | none: ip_vs_ftp's `ports` (at most 8, IP_VS_APP_MAX_PORTS).
+void Parser::ftp_ports_stmt(const Stmt& s) {
+  if (!(no_block(s) && args_between(s, 1, kMaxFtpPorts, "1 to 8 ports or 'none'"))) return;
+  std::vector<uint16_t> ports;
+  if (s.args.size() == 1 && s.args[0]->text == "none") {
+    cfg_.director.ftp_ports.clear();
+    return;
+  }
+  for (const Token* t : s.args) {
+    const auto n = number(*t, "ftp_ports", 2, 65535);  // the data port is the one below
+    if (!n) return;
+    if (std::find(ports.begin(), ports.end(), uint16_t(*n)) != ports.end()) {
+      error(t->loc, fmt::format("ftp_ports: port {} is listed twice", *n));
+      return;
+    }
+    ports.push_back(uint16_t(*n));
+  }
+  cfg_.director.ftp_ports = std::move(ports);
+}
+
 void Parser::director_stmt(const Stmt& s) {
   const std::string& w = s.word();
   DirectorConf& d = cfg_.director;
+  if (w == "ftp_ports") {
+    ftp_ports_stmt(s);
+    return;
+  }
   const bool known = contains(kDirectorKeywords, w);
   if (known && !(no_block(s) && args_between(s, 1, 1, "a value"))) return;
   const Token* v = known ? s.args[0] : nullptr;

@@ -127,6 +127,7 @@ class Parser {
   void top_stmt(const Stmt& s);
   void global_stmt(const Stmt& s);
   void lvs_timeouts(const Stmt& s);
+  void ftp_ports_stmt(const Stmt& s);
   void director_stmt(const Stmt& s);
 
   // --- virtual_server, real_server (parser_vs.cc) ---

@@ -186,6 +186,7 @@ bool Director::start(const ctl::Config& cfg, std::string* err) {
     ec.worker_count = uint16_t(workers);
     ec.steer_seed = steer_seed;
     ec.expire_nodest_conn = cfg.director.expire_nodest_conn;
+    ec.ftp_ports = cfg.director.ftp_ports;
     workers_.push_back(std::make_unique<Worker>(uint16_t(w), std::move(pio), ec, *mesh_, *this,
                                                 cfg.director.worker_rt_priority));
     raw.push_back(workers_.back().get());
@@ -303,15 +304,23 @@ bool Director::sync_classifier(std::string* err) {
   for (const auto& vs : cfg_.services) {
     if (vs.key.fwmark != 0) continue;  // reached through the marked endpoints below
     services.push_back(io::make_endpoint(vs.key.proto, vs.key.addr, vs.key.port));
+    // Active FTP: clients answer the server's connection from the port below.
+    const auto& ports = cfg_.director.ftp_ports;
+    if (vs.key.proto == net::kProtoTcp && vs.key.port > 1 &&
+        std::find(ports.begin(), ports.end(), vs.key.port) != ports.end()) {
+      services.push_back(io::make_endpoint(vs.key.proto, vs.key.addr, uint16_t(vs.key.port - 1)));
+    }
   }
   for (const core::MarkRule& m : marks_) {
     services.push_back(io::make_endpoint(m.proto, m.addr, m.port));
   }
   std::vector<core::BackendEndpoint> backends;
+  boost::unordered_flat_set<core::FtpEndpoint, core::FtpHash> ftp_live;
   for_each_worker([&](core::Engine& e, io::PacketIo&) {
     for (const auto& b : e.nat_backends()) {
       if (std::find(backends.begin(), backends.end(), b) == backends.end()) backends.push_back(b);
     }
+    for (const auto& f : e.ftp_endpoints()) ftp_live.insert(f);
   });
   std::vector<lvs_endpoint> be;
   for (const auto& b : backends) {
@@ -332,6 +341,19 @@ bool Director::sync_classifier(std::string* err) {
   const int sfd = xdp_ ? xdp_->services_fd() : steal_->services_fd();
   const int bfd = xdp_ ? xdp_->backends_fd() : steal_->backends_fd();
   const int cfd = xdp_ ? xdp_->config_fd() : steal_->config_fd();
+  // Passive FTP endpoints stay while an engine uses them and a grace period after (a worker may
+  // have added one after its engine was asked).
+  std::lock_guard lock(ftp_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& [ep, seen] : ftp_dyn_) {
+    if (ftp_live.contains(ep)) seen = now;
+  }
+  boost::unordered::erase_if(
+      ftp_dyn_, [&](const auto& d) { return now - d.second > std::chrono::seconds(10); });
+  for (const auto& [ep, seen] : ftp_dyn_) {
+    services.push_back(io::make_endpoint(net::kProtoTcp, ep.vaddr, ep.vport));
+    be.push_back(io::make_endpoint(net::kProtoTcp, ep.daddr, ep.dport));
+  }
   // Flags first when entries are added (the wildcard lookups then find them), entries first
   // when they go: in between, traffic is only ever classified more generously.
   std::string e = io::set_config(cfd, flags | LVS_CFG_PORT0_SERVICES | LVS_CFG_PORT0_BACKENDS);
@@ -343,6 +365,28 @@ bool Director::sync_classifier(std::string* err) {
     return false;
   }
   return true;
+}
+
+// A worker's engine rewrote a 227/229 reply: the client's connection to vaddr:vport and the
+// server's packets from daddr:dport must reach lvsd before the reply leaves.
+void Director::ftp_data(const core::FtpDataRequest& r) {
+  const core::FtpEndpoint ep{r.expect.vaddr, r.expect.vport, r.expect.daddr, r.expect.dport};
+  std::lock_guard lock(ftp_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  const auto it = ftp_dyn_.find(ep);
+  if (it != ftp_dyn_.end()) {
+    it->second = now;
+    return;
+  }
+  const int sfd = xdp_ ? xdp_->services_fd() : steal_->services_fd();
+  const int bfd = xdp_ ? xdp_->backends_fd() : steal_->backends_fd();
+  std::string e = io::add_endpoint(sfd, io::make_endpoint(net::kProtoTcp, ep.vaddr, ep.vport));
+  if (e.empty()) e = io::add_endpoint(bfd, io::make_endpoint(net::kProtoTcp, ep.daddr, ep.dport));
+  if (!e.empty()) {
+    spdlog::warn("FTP data {}:{}: {}", ep.vaddr.to_string(), ep.vport, e);
+    return;
+  }
+  ftp_dyn_.emplace(ep, now);
 }
 
 void Director::publish_routes() {
@@ -435,9 +479,9 @@ bool Director::reload(std::string* err) {
   const auto& b = next.director;
   if (a.interfaces != b.interfaces || a.io != b.io || a.xdp_mode != b.xdp_mode ||
       a.workers != b.workers || a.conn_capacity != b.conn_capacity ||
-      a.worker_rt_priority != b.worker_rt_priority) {
-    spdlog::warn("changes to interfaces, io, xdp_mode, workers, conn_capacity or "
-                 "worker_rt_priority take effect when lvsd restarts");
+      a.worker_rt_priority != b.worker_rt_priority || a.ftp_ports != b.ftp_ports) {
+    spdlog::warn("changes to interfaces, io, xdp_mode, workers, conn_capacity, "
+                 "worker_rt_priority or ftp_ports take effect when lvsd restarts");
   }
   next.director.interfaces = a.interfaces;
   next.director.io = a.io;
@@ -445,6 +489,7 @@ bool Director::reload(std::string* err) {
   next.director.workers = a.workers;
   next.director.conn_capacity = a.conn_capacity;
   next.director.worker_rt_priority = a.worker_rt_priority;
+  next.director.ftp_ports = a.ftp_ports;
   const size_t nops = ctl::diff(cfg_, next).size();
   // Classify the new services' traffic before the engines know them: such packets are then
   // dropped as "no service" for a moment rather than answered by the kernel.
@@ -532,12 +577,24 @@ std::string Director::stats_json() {
   }
   j["drops"] = drops;
   j["workers"] = workers_.size();
-  uint64_t ring_full = 0, steered_in = 0;
+  uint64_t ring_full = 0, steered_in = 0, ftp_handed_on = 0;
   for (const auto& w : workers_) {
     ring_full += w->counters().steer_ring_full;
     steered_in += w->counters().steered_in;
     io_total.sleeps += w->counters().sleeps;
+    ftp_handed_on += w->counters().ftp_handed_on;
   }
+  size_t ftp_classified = 0;
+  {
+    std::lock_guard lock(ftp_mu_);
+    ftp_classified = ftp_dyn_.size();
+  }
+  const core::FtpCounters& f = total.ftp;
+  j["ftp"] = {{"control", f.control},         {"untracked", f.untracked},
+              {"passive", f.passive},         {"active", f.active},
+              {"data_conns", f.data_conns},   {"malformed", f.malformed},
+              {"expect_full", f.expect_full}, {"requests_lost", f.requests_lost},
+              {"handed_on", ftp_handed_on},   {"classified_endpoints", ftp_classified}};
   j["io"] = {{"rx_frames", io_total.rx_frames},     {"tx_frames", io_total.tx_frames},
              {"tx_ring_full", io_total.tx_ring_full}, {"tx_no_socket", io_total.tx_no_socket},
              {"alloc_failed", io_total.alloc_failed}, {"tx_errors", io_total.tx_errors},

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "core/ftp_tables.h"
+#include "net/headers.h"
 #include "ctl/config.h"
 #include "daemon/worker.h"
 #include "io/netlink.h"
@@ -45,6 +47,7 @@ class Director final : public NeighSink {
   bool write_stats_file();
 
   void request(const core::NeighRequest& r) override;
+  void ftp_data(const core::FtpDataRequest& r) override;
   static void block_signals();
 
  private:
@@ -77,6 +80,12 @@ class Director final : public NeighSink {
   std::mutex neigh_mu_;
   std::vector<core::NeighRequest> neigh_pending_;
   std::map<std::pair<uint32_t, net::IpAddr>, std::chrono::steady_clock::time_point> neigh_last_;
+  // Passive FTP data endpoints in the classifier, with when an engine last had them in use
+  // (they leave a while after none does). Guarded: workers add them from their threads.
+  std::mutex ftp_mu_;
+  boost::unordered_flat_map<core::FtpEndpoint, std::chrono::steady_clock::time_point,
+                            core::FtpHash>
+      ftp_dyn_;
   bool stopping_ = false;
 };
 

@@ -109,7 +109,8 @@ void Worker::set_routes(std::shared_ptr<const core::RouteTable> routes) {
 
 WorkerCounters Worker::counters() const {
   return {steer_ring_full_.load(std::memory_order_relaxed),
-          steered_in_.load(std::memory_order_relaxed), sleeps_.load(std::memory_order_relaxed)};
+          steered_in_.load(std::memory_order_relaxed), sleeps_.load(std::memory_order_relaxed),
+          ftp_handed_on_.load(std::memory_order_relaxed)};
 }
 
 void Worker::run_commands() {
@@ -168,6 +169,20 @@ void Worker::sleep_until_work() {
   }
 }
 
+// An FTP data connection this worker's engine set up: the classifier learns a passive one's
+// endpoints, every other engine its expectation (the client's port, unknown yet, picks the owner);
+// an active one goes to the worker owning its flow.
+void Worker::hand_on_ftp(const core::FtpDataRequest& r) {
+  if (r.passive) sink_.ftp_data(r);
+  for (uint16_t i = 0; i < mesh_.size(); ++i) {
+    if (i == index_ || (!r.passive && i != r.owner)) continue;
+    if (Worker* w = mesh_.worker(i)) {
+      w->post([r](core::Engine& e, io::PacketIo&) { e.add_ftp_data(r); });
+      ftp_handed_on_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
 void Worker::run() {
   if (rt_priority_ > 0) {
     // Real-time so a wake-up preempts a threaded NAPI sharing the CPU at once; a worker that
@@ -189,6 +204,7 @@ void Worker::run() {
     const core::Nanos now = monotonic_ns();
     if (n > 0) {
       engine_.process(std::span(pkts, n), now);
+      engine_.drain_ftp_requests([this](const core::FtpDataRequest& r) { hand_on_ftp(r); });
       if (mesh_.size() > 1) hand_over(pkts, n);
       io_->tx_burst(pkts, n);
     } else {

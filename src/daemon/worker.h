@@ -19,17 +19,22 @@ namespace lvs::daemon {
 
 class Mesh;
 
-// Where workers report next hops that need resolving (the control loop).
+// Where workers report what the control loop acts on: next hops that need resolving, and
+// passive FTP data endpoints the classifier must pass to lvsd. ftp_data() runs on the worker's
+// thread and returns once the classifier passes the endpoints: the reply that announces them
+// leaves after it.
 class NeighSink {
  public:
   virtual ~NeighSink() = default;
   virtual void request(const core::NeighRequest& r) = 0;
+  virtual void ftp_data(const core::FtpDataRequest& r) = 0;
 };
 
 struct WorkerCounters {
   uint64_t steer_ring_full = 0;  // hand-overs lost because the owner's ring was full
   uint64_t steered_in = 0;
   uint64_t sleeps = 0;           // times the worker slept in poll()
+  uint64_t ftp_handed_on = 0;    // FTP data connections announced to another worker
 };
 
 class Worker {
@@ -63,6 +68,7 @@ class Worker {
   void run_commands();
   size_t take_steered(core::Packet* pkts, size_t room);
   void hand_over(core::Packet* pkts, size_t n);
+  void hand_on_ftp(const core::FtpDataRequest& r);
   void sleep_until_work();
 
   uint16_t index_;
@@ -82,6 +88,7 @@ class Worker {
   std::atomic<uint64_t> steer_ring_full_{0};
   std::atomic<uint64_t> steered_in_{0};
   std::atomic<uint64_t> sleeps_{0};
+  std::atomic<uint64_t> ftp_handed_on_{0};
 };
 
 // The workers and the rings between them.

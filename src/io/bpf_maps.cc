@@ -64,6 +64,14 @@ std::string sync_endpoints(int fd, const std::vector<lvs_endpoint>& want) {
   return {};
 }
 
+std::string add_endpoint(int fd, const lvs_endpoint& ep) {
+  const uint32_t value = 0;
+  if (bpf_map_update_elem(fd, &ep, &value, BPF_ANY) != 0) {
+    return std::string("adding a classifier entry: ") + std::strerror(errno);
+  }
+  return {};
+}
+
 std::string set_config(int fd, uint32_t flags) {
   const uint32_t key = 0;
   const lvs_config cfg{flags, 0};

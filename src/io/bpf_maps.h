@@ -18,6 +18,9 @@ lvs_endpoint make_endpoint(uint8_t proto, const net::IpAddr& addr, uint16_t port
 // missing. Returns an error text, empty on success.
 std::string sync_endpoints(int fd, const std::vector<lvs_endpoint>& want);
 
+// Adds one entry (value 0) to the hash map `fd`. Returns an error text, empty on success.
+std::string add_endpoint(int fd, const lvs_endpoint& ep);
+
 // Writes lvs_config's single entry (LVS_CFG_* flags).
 std::string set_config(int fd, uint32_t flags);
 

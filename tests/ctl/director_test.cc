@@ -58,6 +58,33 @@ TEST(Director, CapacityBounds) {
             2147483648u);
 }
 
+TEST(Director, FtpPorts) {
+  EXPECT_THAT(parse_clean("director { interface x }").director.ftp_ports, ElementsAre(21));
+  EXPECT_THAT(parse_clean("director { ftp_ports 21 2121 }").director.ftp_ports,
+              ElementsAre(21, 2121));
+  EXPECT_TRUE(parse_clean("director { ftp_ports none }").director.ftp_ports.empty());
+  EXPECT_THAT(parse_clean("director { ftp_ports 2 3 4 5 6 7 8 9 }").director.ftp_ports,
+              ElementsAre(2, 3, 4, 5, 6, 7, 8, 9));
+}
+
+TEST(Director, FtpPortsErrors) {
+  expect_errors(
+      "director {\n"
+      "  ftp_ports\n"
+      "  ftp_ports 1\n"
+      "  ftp_ports 21 21\n"
+      "  ftp_ports 2 3 4 5 6 7 8 9 10\n"
+      "  ftp_ports none 21\n"
+      "  ftp_ports 65536\n"
+      "}\n",
+      {"t.conf:2:3: 'ftp_ports' needs 1 to 8 ports or 'none'",
+       "t.conf:3:13: invalid ftp_ports '1' (expected 2..65535)",
+       "t.conf:4:16: ftp_ports: port 21 is listed twice",
+       "t.conf:5:29: unexpected '10': 'ftp_ports' takes 1 to 8 ports or 'none'",
+       "t.conf:6:13: invalid ftp_ports 'none' (expected 2..65535)",
+       "t.conf:7:13: invalid ftp_ports '65536' (expected 2..65535)"});
+}
+
 TEST(Director, ValueErrors) {
   expect_errors(
       "director {\n"

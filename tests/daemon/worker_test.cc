@@ -24,6 +24,11 @@ struct Sink : NeighSink {
     std::lock_guard l(mu);
     got.push_back(r);
   }
+  std::vector<core::FtpDataRequest> ftp;
+  void ftp_data(const core::FtpDataRequest& r) override {
+    std::lock_guard l(mu);
+    ftp.push_back(r);
+  }
 };
 
 const core::ServiceKey kTcp{6, kVip, 80, 0};
