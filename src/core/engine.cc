@@ -372,8 +372,8 @@ void Engine::handle_icmp(Packet& pkt, Work& w, Nanos now) {
   }
   Conn& c = conns_.at(ci);
   Dest& d = *dests_[c.dest];
-  if (c.flags & kConnFullNat) {
-    drop(pkt, DropReason::kIcmpFullNat);
+  if (c.flags & kConnNat64) {
+    drop(pkt, DropReason::kIcmpNat64);  // ICMP <-> ICMPv6 with a translated quote: not yet
     return;
   }
   const uint64_t bytes = p.l3_len;
@@ -386,7 +386,10 @@ void Engine::handle_icmp(Packet& pkt, Work& w, Nanos now) {
         break;
       case Fwd::kDr: route_dest(pkt, d, true, p.l3_len); break;
       case Fwd::kTun: xmit_tun(pkt, p, d, now); break;
-      case Fwd::kFullNat: break;  // not reached
+      case Fwd::kFullNat:
+        if (!route_dest(pkt, d, false, p.l3_len)) return;
+        icmp_fnat_in(pkt.data, p, e, c, laddrs_[c.laddr]);
+        break;
     }
     return;
   }
@@ -394,7 +397,8 @@ void Engine::handle_icmp(Packet& pkt, Work& w, Nanos now) {
     drop(pkt, DropReason::kIcmpNoConnection);  // DR/TUN: the kernel's business, not ours
     return;
   }
-  if (!icmp_nat_out(pkt.data, p, e, c)) {
+  const bool fnat = c.fwd == uint8_t(Fwd::kFullNat);
+  if (!(fnat ? icmp_fnat_out(pkt.data, p, e, c) : icmp_nat_out(pkt.data, p, e, c))) {
     drop(pkt, DropReason::kTtlExceeded);
     return;
   }

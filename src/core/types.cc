@@ -54,7 +54,7 @@ std::string_view drop_reason_name(DropReason r) {
     case DropReason::kIcmpBadChecksum: return "icmp_bad_checksum";
     case DropReason::kIcmpBadQuote: return "icmp_bad_quote";
     case DropReason::kIcmpNoConnection: return "icmp_no_connection";
-    case DropReason::kIcmpFullNat: return "icmp_fullnat";
+    case DropReason::kIcmpNat64: return "icmp_nat64";
     case DropReason::kNat64Untranslatable: return "nat64_untranslatable";
     case DropReason::kFtpNoRoom: return "ftp_no_room";
     case DropReason::kCount: break;

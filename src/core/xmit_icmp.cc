@@ -60,38 +60,61 @@ bool icmp_sum_ok(const uint8_t* frame, const net::ParsedPacket& p, size_t icmp_l
   return net::csum_fold(net::csum_partial(icmp, icmp_len, sum)) == 0xffff;
 }
 
-// ip_vs_nat_icmp / ip_vs_nat_icmp_v6: the outer address at `outer_off` and the quoted address at
-// `inner_off` become `addr`, the quoted port at `port_off` (0 source, 2 destination) becomes
-// `port`. IPVS recomputes the outer and quoted IPv4 header checksums (ip_send_check) and the
-// whole ICMP checksum. Here the outer header (verified by the parser) and the ICMP checksum
-// (verified by classify_icmp_error) are patched incrementally, which yields the same bytes; the
-// quoted header is summed afresh, as IPVS does, since nothing vouches for its old checksum. The
-// quoted transport checksum is not touched: IPVS writes the port and nothing else.
-void translate(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError& e, size_t outer_off,
-               size_t inner_off, size_t port_off, const uint8_t* addr, uint16_t port,
-               const net::CsumDelta& outer_extra) {
+// New values for the outer addresses and the quote's endpoints; nullptr keeps one as it is.
+struct Rewrite {
+  const uint8_t* outer_src = nullptr;
+  const uint8_t* outer_dst = nullptr;
+  const uint8_t* quote_src = nullptr;
+  uint16_t quote_sport = 0;
+  const uint8_t* quote_dst = nullptr;
+  uint16_t quote_dport = 0;
+};
+
+// ip_vs_nat_icmp / ip_vs_nat_icmp_v6 (and FULLNAT's both-ends form): the addresses and ports in
+// `r` replace those in the frame. IPVS recomputes the outer and quoted IPv4 header checksums
+// (ip_send_check) and the whole ICMP checksum. Here the outer header (verified by the parser) and
+// the ICMP checksum (verified by classify_icmp_error) are patched incrementally, which yields the
+// same bytes; the quoted header is summed afresh, as IPVS does, since nothing vouches for its old
+// checksum. The quoted transport checksum is not touched: IPVS writes the ports and nothing else.
+void translate(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError& e,
+               const Rewrite& r, const net::CsumDelta& outer_extra) {
   const bool v4 = outer.family == net::Family::kV4;
   const size_t alen = v4 ? 4 : 16;
+  const size_t saddr = v4 ? net::Ipv4View::kSaddr : net::Ipv6View::kSaddr;
+  const size_t daddr = v4 ? net::Ipv4View::kDaddr : net::Ipv6View::kDaddr;
   uint8_t* ip = frame + outer.l3_offset;
   uint8_t* icmp = frame + e.icmp_offset;
   uint8_t* cip = frame + e.inner_l3_offset;
   uint8_t* ports = frame + e.inner_l4_offset;
 
   net::CsumDelta outer_addr;
-  outer_addr.replace_bytes(ip + outer_off, addr, alen);
+  if (r.outer_src) outer_addr.replace_bytes(ip + saddr, r.outer_src, alen);
+  if (r.outer_dst) outer_addr.replace_bytes(ip + daddr, r.outer_dst, alen);
   net::CsumDelta icmp_delta;
   if (!v4) icmp_delta.add(outer_addr);  // the ICMPv6 pseudo-header holds the outer addresses
-  icmp_delta.replace_bytes(cip + inner_off, addr, alen);
-  icmp_delta.replace16(net::load_be16(ports + port_off), port);
-
+  if (r.quote_src) {
+    icmp_delta.replace_bytes(cip + saddr, r.quote_src, alen);
+    icmp_delta.replace16(net::load_be16(ports), r.quote_sport);
+  }
+  if (r.quote_dst) {
+    icmp_delta.replace_bytes(cip + daddr, r.quote_dst, alen);
+    icmp_delta.replace16(net::load_be16(ports + 2), r.quote_dport);
+  }
   if (v4) {
     net::CsumDelta hdr = outer_extra;
     hdr.add(outer_addr);
     net::csum_apply_at(ip + net::Ipv4View::kCheck, hdr);
   }
-  std::memcpy(ip + outer_off, addr, alen);
-  std::memcpy(cip + inner_off, addr, alen);
-  net::store_be16(ports + port_off, port);
+  if (r.outer_src) std::memcpy(ip + saddr, r.outer_src, alen);
+  if (r.outer_dst) std::memcpy(ip + daddr, r.outer_dst, alen);
+  if (r.quote_src) {
+    std::memcpy(cip + saddr, r.quote_src, alen);
+    net::store_be16(ports, r.quote_sport);
+  }
+  if (r.quote_dst) {
+    std::memcpy(cip + daddr, r.quote_dst, alen);
+    net::store_be16(ports + 2, r.quote_dport);
+  }
   if (v4) {
     const size_t ihl = size_t(cip[0] & 0x0f) * 4;
     const uint16_t old_check = net::load_be16(cip + net::Ipv4View::kCheck);
@@ -101,6 +124,23 @@ void translate(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError& 
     icmp_delta.replace16(old_check, new_check);
   }
   net::csum_apply_at(icmp + 2, icmp_delta);
+}
+
+// A routed reply's TTL (hop limit) drops by one; false when it would reach zero. For IPv4 the
+// header checksum change goes into `delta`.
+bool decrement_ttl(uint8_t* frame, const net::ParsedPacket& outer, net::CsumDelta& delta) {
+  uint8_t* ip = frame + outer.l3_offset;
+  if (outer.family == net::Family::kV4) {
+    const uint8_t ttl = ip[net::Ipv4View::kTtl];
+    if (ttl <= 1) return false;
+    const uint16_t old_word = uint16_t(ttl << 8 | ip[net::Ipv4View::kProto]);
+    ip[net::Ipv4View::kTtl] = uint8_t(ttl - 1);
+    delta.replace16(old_word, uint16_t(old_word - 0x100));
+    return true;
+  }
+  if (ip[net::Ipv6View::kHopLimit] <= 1) return false;
+  --ip[net::Ipv6View::kHopLimit];  // not in any checksum
+  return true;
 }
 
 }  // namespace
@@ -205,34 +245,50 @@ bool classify_icmp_error(const uint8_t* frame, size_t len, const net::ParsedPack
 
 bool icmp_nat_out(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError& e,
                   const Conn& c) {
-  uint8_t* ip = frame + outer.l3_offset;
   net::CsumDelta ttl_delta;
-  if (outer.family == net::Family::kV4) {
-    const uint8_t ttl = ip[net::Ipv4View::kTtl];
-    if (ttl <= 1) return false;
-    const uint16_t old_word = uint16_t(ttl << 8 | ip[net::Ipv4View::kProto]);
-    ip[net::Ipv4View::kTtl] = uint8_t(ttl - 1);
-    ttl_delta.replace16(old_word, uint16_t(old_word - 0x100));
-    translate(frame, outer, e, net::Ipv4View::kSaddr, net::Ipv4View::kDaddr, 2, c.vaddr, c.vport,
-              ttl_delta);
-  } else {
-    if (ip[net::Ipv6View::kHopLimit] <= 1) return false;
-    --ip[net::Ipv6View::kHopLimit];  // not in any checksum
-    translate(frame, outer, e, net::Ipv6View::kSaddr, net::Ipv6View::kDaddr, 2, c.vaddr, c.vport,
-              ttl_delta);
-  }
+  if (!decrement_ttl(frame, outer, ttl_delta)) return false;
+  Rewrite r;
+  r.outer_src = c.vaddr;
+  r.quote_dst = c.vaddr;
+  r.quote_dport = c.vport;
+  translate(frame, outer, e, r, ttl_delta);
   return true;
 }
 
 void icmp_nat_in(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError& e,
                  const Conn& c) {
-  if (outer.family == net::Family::kV4) {
-    translate(frame, outer, e, net::Ipv4View::kDaddr, net::Ipv4View::kSaddr, 0, c.daddr, c.dport,
-              net::CsumDelta{});
-  } else {
-    translate(frame, outer, e, net::Ipv6View::kDaddr, net::Ipv6View::kSaddr, 0, c.daddr, c.dport,
-              net::CsumDelta{});
-  }
+  Rewrite r;
+  r.outer_dst = c.daddr;
+  r.quote_src = c.daddr;
+  r.quote_sport = c.dport;
+  translate(frame, outer, e, r, net::CsumDelta{});
+}
+
+bool icmp_fnat_out(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError& e,
+                   const Conn& c) {
+  net::CsumDelta ttl_delta;
+  if (!decrement_ttl(frame, outer, ttl_delta)) return false;
+  Rewrite r;
+  r.outer_src = c.vaddr;
+  r.outer_dst = c.caddr;
+  r.quote_src = c.caddr;
+  r.quote_sport = c.cport;
+  r.quote_dst = c.vaddr;
+  r.quote_dport = c.vport;
+  translate(frame, outer, e, r, ttl_delta);
+  return true;
+}
+
+void icmp_fnat_in(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError& e,
+                  const Conn& c, const uint8_t* laddr) {
+  Rewrite r;
+  r.outer_src = laddr;
+  r.outer_dst = c.daddr;
+  r.quote_src = c.daddr;
+  r.quote_sport = c.dport;
+  r.quote_dst = laddr;
+  r.quote_dport = c.lport;
+  translate(frame, outer, e, r, net::CsumDelta{});
 }
 
 size_t icmp_echo_reply(uint8_t* frame, size_t len, const net::ParsedPacket& p) {

@@ -88,6 +88,20 @@ bool icmp_nat_out(uint8_t* frame, const net::ParsedPacket& outer, const IcmpErro
 // is left as nat_in leaves it.
 void icmp_nat_in(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError& e, const Conn& c);
 
+// FULLNAT, error from the real server's side about a request of connection `c` (the quote is
+// laddr:lport -> RS:dport), relayed to the client: the outer packet goes VIP -> client, the quote
+// becomes client:cport -> VIP:vport, the packet the client sent. TTL and checksums as
+// icmp_nat_out; false, frame untouched, when the TTL would reach zero. Same family on both sides
+// only (not NAT64).
+bool icmp_fnat_out(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError& e,
+                   const Conn& c);
+// FULLNAT, error from the client's side about a reply of `c` (the quote is VIP:vport ->
+// client:cport), relayed to the real server: the outer packet goes local address -> RS (the
+// server routes only to the local address), the quote becomes RS:dport -> laddr:lport, the
+// packet the server sent. `laddr` is the connection's local address (its family's bytes).
+void icmp_fnat_in(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError& e,
+                  const Conn& c, const uint8_t* laddr);
+
 // Turns an ICMP echo request / ICMPv6 echo request (to a virtual address) into its reply in
 // place: addresses swapped, type 0 / 129, TTL (hop limit) 64, checksums updated incrementally;
 // identifier, sequence, data and IP options are kept. The Ethernet addresses are left to the

@@ -13,6 +13,10 @@ namespace lvs::core {
 namespace {
 
 using fixtures::kClient;
+using fixtures::kClient6;
+using fixtures::kRouter6;
+using fixtures::kRs1v6;
+using fixtures::kVip6;
 using fixtures::kExtMac;
 using fixtures::kIntMac;
 using fixtures::kRouter;
@@ -107,6 +111,61 @@ TEST(IcmpEngine, UnknownFlowsAndOtherTypesAreDroppedAndCounted) {
                  .payload(std::vector<uint8_t>(other.begin(), other.begin() + 22)).build();
   EXPECT_EQ(r.send(cut).verdict, Verdict::kDrop);
   EXPECT_EQ(r.drops(DropReason::kIcmpBadQuote), 1u);
+}
+
+// FULLNAT: both ends of the quote and both outer addresses change, so each side sees the flow as
+// it knows it. Expected frames are built whole; the quoted transport checksum stays as it was
+// (IPVS writes ports only).
+std::vector<uint8_t> with_tcp_check_of(std::vector<uint8_t> quote, const std::vector<uint8_t>& from) {
+  const size_t l3 = (from[0] >> 4) == 4 ? size_t(from[0] & 0xf) * 4 : 40;
+  quote[l3 + 16] = from[l3 + 16];
+  quote[l3 + 17] = from[l3 + 17];
+  return quote;
+}
+
+void fullnat_errors(const net::IpAddr& client, const net::IpAddr& vip, const net::IpAddr& router,
+                    const net::IpAddr& local, const net::IpAddr& rs) {
+  Rig r;
+  const ServiceKey key{6, vip, 80, 0};
+  ServiceSpec spec{key, "rr", 0};
+  spec.local_addrs = {local};
+  ASSERT_TRUE(r.engine.add_service(spec).ok());
+  ASSERT_TRUE(r.engine.add_dest(key, {rs, 8080, Fwd::kFullNat, 1, 0, 0}).ok());
+  auto ip = [](PacketBuilder b, const net::IpAddr& src, const net::IpAddr& dst) {
+    return src.is_v4() ? b.ipv4(src, dst) : b.ipv6(src, dst);
+  };
+  ASSERT_EQ(r.send(ip(PacketBuilder().eth(kRouterMac, kExtMac), client, vip)
+                       .tcp(40000, 80, net::kTcpSyn, 1000).build()).verdict, Verdict::kTx);
+  const auto pp = net::parse_packet(r.out.data(), r.out.size());
+  const uint16_t lport = net::load_be16(r.out.data() + pp.l4_offset);
+
+  // From the real server's side, about the SYN it got: to the client, about the SYN it sent.
+  const auto sent = ip(PacketBuilder(), local, rs).tcp(lport, 8080, net::kTcpSyn, 1000).build_ip();
+  const auto seen = with_tcp_check_of(
+      ip(PacketBuilder(), client, vip).tcp(40000, 80, net::kTcpSyn, 1000).build_ip(), sent);
+  ASSERT_EQ(r.send(ip(PacketBuilder().eth(kRs1Mac, kIntMac), rs, local).icmp(3, 4, 1400)
+                       .payload(sent).build()).verdict, Verdict::kTx);
+  EXPECT_EQ(r.out, ip(PacketBuilder().eth(kExtMac, kRouterMac).ttl(63), vip, client)
+                       .icmp(3, 4, 1400).payload(seen).build());
+
+  // From the client's side, about the SYN-ACK it got: to the server, from the local address.
+  const uint8_t sa = net::kTcpSyn | net::kTcpAck;
+  const auto reply = ip(PacketBuilder(), vip, client).tcp(80, 40000, sa, 7000, 1001).build_ip();
+  const auto orig = with_tcp_check_of(
+      ip(PacketBuilder(), rs, local).tcp(8080, lport, sa, 7000, 1001).build_ip(), reply);
+  ASSERT_EQ(r.send(ip(PacketBuilder().eth(kRouterMac, kExtMac), router, vip).icmp(3, 4, 1280)
+                       .payload(reply).build()).verdict, Verdict::kTx);
+  EXPECT_EQ(r.out, ip(PacketBuilder().eth(kIntMac, kRs1Mac), local, rs).icmp(3, 4, 1280)
+                       .payload(orig).build());
+  EXPECT_EQ(r.drops(DropReason::kIcmpNat64), 0u);
+}
+
+TEST(IcmpEngine, FullNatErrorsIpv4) {
+  fullnat_errors(kClient, kVip, kRouter, net::ip("198.18.1.50"), kRs1);
+}
+
+TEST(IcmpEngine, FullNatErrorsIpv6) {
+  fullnat_errors(kClient6, kVip6, kRouter6, net::ip("2001:2:1::50"), kRs1v6);
 }
 
 }  // namespace

@@ -10,6 +10,9 @@
 #   [VIP6]:80 rr FNAT             the same over IPv6 with local address 2001:2:1::50
 #   [VIP6]:82 rr FNAT (NAT64)     IPv6 clients, IPv4 real servers reached from the IPv4 local
 #                                 addresses
+#   UDP VIP:9000, [VIP6]:9000     no listener on the real servers: their port unreachable, about
+#                                 local address -> RS, reaches the client as about client -> VIP
+#                                 (connected UDP sockets see ECONNREFUSED)
 source "$(dirname "$0")/lib.sh"
 
 e2e_init fullnat
@@ -85,6 +88,12 @@ for ip in "${RS_IP6S[@]}"; do dest_add "$ip" 80; done
 svc_add TCP "$VIP6" 82 rr FNAT
 svc_opt "laddr_group_name laddr4"
 for ip in "${RS_IPS[@]}"; do dest_add "$ip" 80; done
+svc_add UDP "$VIP" 9000 rr FNAT
+svc_opt "laddr_group_name laddr4"
+for ip in "${RS_IPS[@]}"; do dest_add "$ip" 9000; done
+svc_add UDP "$VIP6" 9000 rr FNAT
+svc_opt "laddr_group_name laddr6"
+for ip in "${RS_IP6S[@]}"; do dest_add "$ip" 9000; done
 lb_start
 
 # IPv4, no PROXY header: spread and the source nginx saw.
@@ -118,6 +127,12 @@ assert_eq "NAT64 requests from the IPv4 local addresses" \
   "$(grep -cE " (${LADDRS[0]}|${LADDRS[1]})\$" "$E2E_TMP/p64.out" || true)" 60
 reqs=$(run_wrk "http://[$VIP6]:82/" 3 8 "$E2E_TMP/wrk64.log")
 e2e_log "wrk through NAT64: $reqs requests in 3 s, no errors"
+
+# ICMP errors about FULLNAT connections, translated at both ends.
+udp_refused 4 "$VIP" 9000 >"$E2E_TMP/r4.out"
+assert_eq "IPv4: port unreachable through FULLNAT" "$(count REFUSED "$E2E_TMP/r4.out")" 6
+udp_refused 6 "$VIP6" 9000 >"$E2E_TMP/r6.out"
+assert_eq "IPv6: port unreachable through FULLNAT" "$(count REFUSED "$E2E_TMP/r6.out")" 6
 
 stats_refresh
 assert_eq "FNAT dest fwd" "$(stat_dest "TCP $VIP:80" "${RS_IPS[0]}" .fwd)" FullNat

@@ -24,29 +24,9 @@ svc_add TCP "$VIP" 80 rr NAT
 for ip in "${RS_IPS[@]}"; do dest_add "$ip" 80; done
 lb_start
 
-# refused FAMILY ADDR: 6 datagrams from 6 connected sockets; prints one word per socket.
-refused() {
-  nsx client python3 - "$1" "$2" <<'PY'
-import socket, sys
-fam = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
-for i in range(6):
-    s = socket.socket(fam, socket.SOCK_DGRAM)
-    s.settimeout(2)
-    s.connect((sys.argv[2], 9000))
-    s.send(b"hello")
-    try:
-        s.recv(100)
-        print("ANSWER")
-    except ConnectionRefusedError:
-        print("REFUSED")
-    except socket.timeout:
-        print("TIMEOUT")
-    s.close()
-PY
-}
-refused 4 "$VIP" >"$E2E_TMP/r4.out"
+udp_refused 4 "$VIP" 9000 >"$E2E_TMP/r4.out"
 assert_eq "IPv4: sockets told 'connection refused' through the VIP" "$(count REFUSED "$E2E_TMP/r4.out")" 6
-refused 6 "$VIP6" >"$E2E_TMP/r6.out"
+udp_refused 6 "$VIP6" 9000 >"$E2E_TMP/r6.out"
 assert_eq "IPv6: sockets told 'connection refused' through the VIP" "$(count REFUSED "$E2E_TMP/r6.out")" 6
 
 nsx client ping -c 2 -W 2 -q "$VIP" >/dev/null || fail "ping to the VIP got no answer"

@@ -732,6 +732,28 @@ http_seq() {
     done' _ "$n" "$url" >"$out"
 }
 
+# udp_refused FAMILY ADDR PORT: 6 datagrams from the client, each from its own connected socket;
+# prints REFUSED (an ICMP port unreachable reached the socket), ANSWER or TIMEOUT per socket.
+udp_refused() {
+  nsx client python3 - "$1" "$2" "$3" <<'PY'
+import socket, sys
+fam = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
+for i in range(6):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.connect((sys.argv[2], int(sys.argv[3])))
+    s.send(b"hello")
+    try:
+        s.recv(100)
+        print("ANSWER")
+    except ConnectionRefusedError:
+        print("REFUSED")
+    except socket.timeout:
+        print("TIMEOUT")
+    s.close()
+PY
+}
+
 # count NAME FILE: lines equal to NAME.
 count() { grep -cx -- "$1" "$2" || true; }
 
