@@ -3,6 +3,7 @@
 #include "net/checksum.h"
 #include "net/crc32c.h"
 #include "net/headers.h"
+#include "net/ttl.h"
 
 namespace lvs::core {
 
@@ -20,18 +21,7 @@ bool rewrite_both(uint8_t* frame, const net::ParsedPacket& p, const uint8_t* sad
   const size_t d_off = v4 ? net::Ipv4View::kDaddr : net::Ipv6View::kDaddr;
 
   net::CsumDelta ip_delta;
-  if (routed) {
-    if (v4) {
-      const uint8_t ttl = ip[net::Ipv4View::kTtl];
-      if (ttl <= 1) return false;
-      const uint16_t old_word = uint16_t(ttl << 8 | ip[net::Ipv4View::kProto]);
-      ip[net::Ipv4View::kTtl] = uint8_t(ttl - 1);
-      ip_delta.replace16(old_word, uint16_t(old_word - 0x100));
-    } else {
-      if (ip[net::Ipv6View::kHopLimit] <= 1) return false;
-      --ip[net::Ipv6View::kHopLimit];
-    }
-  }
+  if (routed && !net::decrement_ttl(ip, p.family, &ip_delta)) return false;
   net::CsumDelta addr_delta;
   addr_delta.replace_bytes(ip + s_off, saddr, alen);
   addr_delta.replace_bytes(ip + d_off, daddr, alen);

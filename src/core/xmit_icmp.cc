@@ -5,6 +5,7 @@
 #include "net/bytes.h"
 #include "net/checksum.h"
 #include "net/headers.h"
+#include "net/ttl.h"
 
 namespace lvs::core {
 
@@ -126,23 +127,6 @@ void translate(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError& 
   net::csum_apply_at(icmp + 2, icmp_delta);
 }
 
-// A routed reply's TTL (hop limit) drops by one; false when it would reach zero. For IPv4 the
-// header checksum change goes into `delta`.
-bool decrement_ttl(uint8_t* frame, const net::ParsedPacket& outer, net::CsumDelta& delta) {
-  uint8_t* ip = frame + outer.l3_offset;
-  if (outer.family == net::Family::kV4) {
-    const uint8_t ttl = ip[net::Ipv4View::kTtl];
-    if (ttl <= 1) return false;
-    const uint16_t old_word = uint16_t(ttl << 8 | ip[net::Ipv4View::kProto]);
-    ip[net::Ipv4View::kTtl] = uint8_t(ttl - 1);
-    delta.replace16(old_word, uint16_t(old_word - 0x100));
-    return true;
-  }
-  if (ip[net::Ipv6View::kHopLimit] <= 1) return false;
-  --ip[net::Ipv6View::kHopLimit];  // not in any checksum
-  return true;
-}
-
 }  // namespace
 
 std::string_view icmp_drop_name(IcmpDrop r) {
@@ -246,7 +230,7 @@ bool classify_icmp_error(const uint8_t* frame, size_t len, const net::ParsedPack
 bool icmp_nat_out(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError& e,
                   const Conn& c) {
   net::CsumDelta ttl_delta;
-  if (!decrement_ttl(frame, outer, ttl_delta)) return false;
+  if (!net::decrement_ttl(frame + outer.l3_offset, outer.family, &ttl_delta)) return false;
   Rewrite r;
   r.outer_src = c.vaddr;
   r.quote_dst = c.vaddr;
@@ -267,7 +251,7 @@ void icmp_nat_in(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError
 bool icmp_fnat_out(uint8_t* frame, const net::ParsedPacket& outer, const IcmpError& e,
                    const Conn& c) {
   net::CsumDelta ttl_delta;
-  if (!decrement_ttl(frame, outer, ttl_delta)) return false;
+  if (!net::decrement_ttl(frame + outer.l3_offset, outer.family, &ttl_delta)) return false;
   Rewrite r;
   r.outer_src = c.vaddr;
   r.outer_dst = c.caddr;

@@ -3,6 +3,7 @@
 #include "net/checksum.h"
 #include "net/crc32c.h"
 #include "net/headers.h"
+#include "net/ttl.h"
 
 namespace lvs::core {
 
@@ -53,21 +54,10 @@ void nat_in(uint8_t* frame, const net::ParsedPacket& p, const Conn& c) {
 }
 
 bool nat_out(uint8_t* frame, const net::ParsedPacket& p, const Conn& c) {
-  uint8_t* ip = frame + p.l3_offset;
   net::CsumDelta ttl_delta;
-  size_t saddr_off;
-  if (p.family == net::Family::kV4) {
-    const uint8_t ttl = ip[net::Ipv4View::kTtl];
-    if (ttl <= 1) return false;
-    const uint16_t old_word = uint16_t(ttl << 8 | ip[net::Ipv4View::kProto]);
-    ip[net::Ipv4View::kTtl] = uint8_t(ttl - 1);
-    ttl_delta.replace16(old_word, uint16_t(old_word - 0x100));
-    saddr_off = net::Ipv4View::kSaddr;
-  } else {
-    if (ip[net::Ipv6View::kHopLimit] <= 1) return false;
-    --ip[net::Ipv6View::kHopLimit];
-    saddr_off = net::Ipv6View::kSaddr;
-  }
+  if (!net::decrement_ttl(frame + p.l3_offset, p.family, &ttl_delta)) return false;
+  const size_t saddr_off =
+      p.family == net::Family::kV4 ? net::Ipv4View::kSaddr : net::Ipv6View::kSaddr;
   rewrite(frame, p, saddr_off, c.vaddr, 0, c.vport, ttl_delta);
   return true;
 }
