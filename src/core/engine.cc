@@ -12,6 +12,7 @@
 #include "core/icmp_too_big.h"
 #include "core/sctp_states.h"
 #include "net/headers.h"
+#include "net/ttl.h"
 #include "sched/registry.h"
 
 namespace lvs::core {
@@ -272,6 +273,7 @@ void Engine::handle_in(Packet& pkt, Work& w, uint32_t ci, uint32_t now_tick, Nan
 
   const uint64_t bytes = p.l3_len;
   count_in(d, bytes);
+  if (!forward_ttl(pkt, p, now)) return;
 
   switch (Fwd(c.fwd)) {
     case Fwd::kNat:
@@ -379,6 +381,7 @@ void Engine::handle_icmp(Packet& pkt, Work& w, Nanos now) {
   const uint64_t bytes = p.l3_len;
   if (w.in) {
     count_in(d, bytes);
+    if (!forward_ttl(pkt, p, now)) return;
     switch (Fwd(c.fwd)) {
       case Fwd::kNat:
         if (!route_dest(pkt, d, false, p.l3_len)) return;
@@ -869,6 +872,20 @@ void Engine::reply_icmp(Packet& pkt, const net::ParsedPacket& p, Nanos now, bool
   pkt.len = uint32_t(len);
   emit(pkt, nh);
   ++counters_.icmp_sent;
+}
+
+// IPVS's decrement_ttl (__ip_vs_get_out_rt, kernel 4.10 on): a packet sent on to a real server
+// is routed, so its TTL (hop limit) drops by one; one that would expire is dropped and answered
+// with time exceeded from the VIP, rate limited like the kernel's.
+bool Engine::forward_ttl(Packet& pkt, const net::ParsedPacket& p, Nanos now) {
+  if (net::decrement_ttl(pkt.data + p.l3_offset, p.family)) return true;
+  drop(pkt, DropReason::kTtlExceeded);
+  if (!may_answer_with_error(p, pkt.data)) return false;
+  const bool v4 = p.family == net::Family::kV4;
+  reply_icmp(pkt, p, now, true, [&] {
+    return build_icmp_error(pkt.data, pkt.len, pkt.tailroom, p, v4 ? 11 : 3, 0, 0, nullptr);
+  });
+  return false;
 }
 
 size_t Engine::expire(Nanos now, size_t budget) {

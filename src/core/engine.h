@@ -223,6 +223,7 @@ class Engine {
   bool route_dest(Packet& pkt, Dest& d, bool on_link, uint32_t l3_len);
   void reply_port_unreachable(Packet& pkt, const net::ParsedPacket& p, Nanos now);
   void reply_too_big(Packet& pkt, const net::ParsedPacket& p, uint32_t mtu, Nanos now);
+  bool forward_ttl(Packet& pkt, const net::ParsedPacket& p, Nanos now);
   template <typename Build>
   void reply_icmp(Packet& pkt, const net::ParsedPacket& p, Nanos now, bool limited, Build&& build);
   void xmit_tun(Packet& pkt, const net::ParsedPacket& p, Dest& d, Nanos now);

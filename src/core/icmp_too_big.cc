@@ -41,11 +41,9 @@ bool v6_source_answerable(const uint8_t* a) {
 
 }  // namespace
 
-bool needs_too_big(const net::ParsedPacket& p, const uint8_t* frame, uint32_t mtu) {
-  if (p.l3_len <= mtu) return false;
+bool may_answer_with_error(const net::ParsedPacket& p, const uint8_t* frame) {
   const uint8_t* ip = frame + p.l3_offset;
   if (p.family == net::Family::kV4) {
-    if ((ip[6] & 0x40) == 0) return false;  // no DF: fragmented by IPVS, not answered
     if (p.l4_proto == net::kProtoIcmp && icmp4_is_error_or_unknown(p.icmp_type)) return false;
     return v4_source_answerable(ip + net::Ipv4View::kSaddr);
   }
@@ -54,6 +52,13 @@ bool needs_too_big(const net::ParsedPacket& p, const uint8_t* frame, uint32_t mt
     return v6_source_answerable(ip + net::Ipv6View::kSaddr);
   }
   return false;
+}
+
+bool needs_too_big(const net::ParsedPacket& p, const uint8_t* frame, uint32_t mtu) {
+  if (p.l3_len <= mtu) return false;
+  // IPv4 without DF: fragmented by IPVS, not answered.
+  if (p.family == net::Family::kV4 && (frame[p.l3_offset + 6] & 0x40) == 0) return false;
+  return may_answer_with_error(p, frame);
 }
 
 size_t build_icmp_error(uint8_t* frame, size_t len, size_t tailroom, const net::ParsedPacket& p,

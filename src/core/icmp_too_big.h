@@ -20,6 +20,10 @@ namespace lvs::core {
 // 255.255.255.255 (martian sources the kernel drops on input), IPv6 :: and ff00::/8 (icmp6_send).
 bool needs_too_big(const net::ParsedPacket& p, const uint8_t* frame, uint32_t mtu);
 
+// True when the kernel would answer the packet with an ICMP error at all: it is not itself an
+// ICMP error and its source is one an error can go to (the sender checks of needs_too_big).
+bool may_answer_with_error(const net::ParsedPacket& p, const uint8_t* frame);
+
 // Rewrites the frame in place into the too-big error to the packet's sender: next-hop MTU (IPv4,
 // low 16 bits of the 32-bit word after the checksum) or MTU (IPv6) `mtu`. The error comes from
 // `src`, or, when null, from the packet's destination (the VIP): the kernel's icmp_send and

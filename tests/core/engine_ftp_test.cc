@@ -46,8 +46,8 @@ struct Control {
                                {}, ""))
                   .verdict,
               Verdict::kTx);
-    EXPECT_EQ(r.out,
-              tcp_frame(kIntMac, kRs1Mac, client, rs, cport, 21, net::kTcpSyn, cseq, 0, {}, ""));
+    EXPECT_EQ(r.out, tcp_frame(kIntMac, kRs1Mac, client, rs, cport, 21, net::kTcpSyn, cseq, 0, {},
+                               "", 63));
     ++cseq;
     ASSERT_EQ(
         r.send(tcp_frame(kRs1Mac, kIntMac, rs, client, 21, cport, kSynAck, sseq, cseq, {}, ""))
@@ -67,7 +67,7 @@ struct Control {
                   .verdict,
               Verdict::kTx);
     EXPECT_EQ(r.out, tcp_frame(kIntMac, kRs1Mac, client, rs, cport, 21, kAck | kPsh, cseq, sseq, {},
-                               text));
+                               text, 63));
     cseq += uint32_t(text.size());
   }
   // The server's reply; `seen` is what the client must get.
@@ -124,7 +124,7 @@ TEST(EngineFtp, PassiveReplyNamesTheVipAndShiftsTheStream) {
                 .verdict,
             Verdict::kTx);
   EXPECT_EQ(r.out, tcp_frame(kIntMac, kRs1Mac, kClient, kRs1, c.cport, 21, kAck, c.cseq,
-                             c.sseq - 20, sack_back, ""));
+                             c.sseq - 20, sack_back, "", 63));
 
   // The expectation: announced for the other workers and the classifier.
   const auto reqs = drain(r.engine);
@@ -143,7 +143,7 @@ TEST(EngineFtp, PassiveReplyNamesTheVipAndShiftsTheStream) {
                 .verdict,
             Verdict::kTx);
   EXPECT_EQ(r.out, tcp_frame(kIntMac, kRs1Mac, kClient, kRs1, 40001, 50000, net::kTcpSyn, 9000, 0,
-                             {}, ""));
+                             {}, "", 63));
   ASSERT_EQ(
       r.send(tcp_frame(kRs1Mac, kIntMac, kRs1, kClient, 50000, 40001, kSynAck, 7000, 9001, {}, ""))
           .verdict,
@@ -185,7 +185,7 @@ TEST(EngineFtp, PortMakesTheActiveDataConnection) {
           .verdict,
       Verdict::kTx);
   EXPECT_EQ(r.out,
-            tcp_frame(kIntMac, kRs1Mac, kClient, kRs1, 40960, 20, kSynAck, 9000, 7001, {}, ""));
+            tcp_frame(kIntMac, kRs1Mac, kClient, kRs1, 40960, 20, kSynAck, 9000, 7001, {}, "", 63));
   EXPECT_EQ(r.engine.counters().ftp.data_conns, 1u);
   EXPECT_TRUE(drain(r.engine).empty());  // one worker: nothing to hand on
   // The real server's port-20 replies reach lvsd through the classifier's backend entries.
@@ -241,7 +241,7 @@ TEST(EngineFtp, Ipv6EpsvAndEprt) {
                 .verdict,
             Verdict::kTx);
   EXPECT_EQ(r.out, tcp_frame(kIntMac, kRs1Mac, kClient6, kRs1v6, 40001, 50000, net::kTcpSyn, 9000,
-                             0, {}, ""));
+                             0, {}, "", 63));
   c.command("EPRT |2|2001:2::1|40960|\r\n");
   EXPECT_EQ(r.engine.counters().ftp.active, 1u);
   ASSERT_EQ(r.send(tcp_frame(kRs1Mac, kIntMac, kRs1v6, kClient6, 20, 40960, net::kTcpSyn, 7000, 0,
@@ -346,8 +346,8 @@ TEST(EngineFtp, DataConnectionsReachTheWorkerOwningTheirFlow) {
   EXPECT_EQ(at0.verdict, Verdict::kSteer);
   EXPECT_EQ(at0.steer_to, 1);
   ASSERT_EQ(r1.send(syn1).verdict, Verdict::kTx);
-  EXPECT_EQ(r1.out,
-            tcp_frame(kIntMac, kRs1Mac, kClient, kRs1, dp, 50000, net::kTcpSyn, 9000, 0, {}, ""));
+  EXPECT_EQ(r1.out, tcp_frame(kIntMac, kRs1Mac, kClient, kRs1, dp, 50000, net::kTcpSyn, 9000, 0, {},
+                              "", 63));
 }
 
 TEST(EngineFtpConfig, ServicesThatMayCarryFtpGetTheTables) {

@@ -56,7 +56,7 @@ void run_stream(const net::IpAddr& client, const net::IpAddr& vip, const net::Ip
   ASSERT_EQ(r.send(tcp_frame(kRouterMac, kExtMac, client, vip, 40000, 80, net::kTcpSyn, isn, 0,
                              {2, 4, 0x05, 0xb4}, "")).verdict, Verdict::kTx);
   EXPECT_EQ(r.out, tcp_frame(kIntMac, kRs1Mac, laddr, rs, 1024, 8080, net::kTcpSyn, isn, 0,
-                             {2, 4, 0x05, 0xb4}, ""));
+                             {2, 4, 0x05, 0xb4}, "", 63));
   // SYN-ACK: MSS 1460 shrinks by the header's length.
   const uint8_t syn_ack = net::kTcpSyn | net::kTcpAck;
   ASSERT_EQ(r.send(tcp_frame(kRs1Mac, kIntMac, rs, laddr, 8080, 1024, syn_ack, 7000, isn + 1,
@@ -68,7 +68,7 @@ void run_stream(const net::IpAddr& client, const net::IpAddr& vip, const net::Ip
   ASSERT_EQ(r.send(tcp_frame(kRouterMac, kExtMac, client, vip, 40000, 80, net::kTcpAck, isn + 1,
                              7001, {}, "")).verdict, Verdict::kTx);
   EXPECT_EQ(r.out, tcp_frame(kIntMac, kRs1Mac, laddr, rs, 1024, 8080, net::kTcpAck, isn + 1, 7001,
-                             {}, ""));
+                             {}, "", 63));
   // The first bytes: the header goes in front of them.
   const auto hdr = proxy_header(client, 40000, vip, 80);
   ASSERT_EQ(hdr.size(), n);
@@ -76,7 +76,7 @@ void run_stream(const net::IpAddr& client, const net::IpAddr& vip, const net::Ip
                              7001, {}, "GET / HTTP/1.1\r\n")).verdict, Verdict::kTx);
   const std::string first(hdr.begin(), hdr.end());
   EXPECT_EQ(r.out, tcp_frame(kIntMac, kRs1Mac, laddr, rs, 1024, 8080, net::kTcpAck, isn + 1, 7001,
-                             {}, first + "GET / HTTP/1.1\r\n"));
+                             {}, first + "GET / HTTP/1.1\r\n", 63));
   // What the real server reads back is the client's endpoint and the VIP.
   auto pp = net::parse_packet(r.out.data(), r.out.size());
   const auto parsed = net::parse_proxy_v2(r.out.data() + pp.l4_offset + 20, n + 16);
@@ -88,7 +88,7 @@ void run_stream(const net::IpAddr& client, const net::IpAddr& vip, const net::Ip
   ASSERT_EQ(r.send(tcp_frame(kRouterMac, kExtMac, client, vip, 40000, 80, net::kTcpAck, isn + 17,
                              7001, {}, "Host: x\r\n\r\n")).verdict, Verdict::kTx);
   EXPECT_EQ(r.out, tcp_frame(kIntMac, kRs1Mac, laddr, rs, 1024, 8080, net::kTcpAck, isn + 17 + n,
-                             7001, {}, "Host: x\r\n\r\n"));
+                             7001, {}, "Host: x\r\n\r\n", 63));
   // The server's acknowledgements and SACK edges move down by n; inside the header they
   // acknowledge nothing of the client's.
   const uint32_t sack_l = isn + 17 + n, sack_r = isn + 28 + n;
@@ -112,7 +112,7 @@ void run_stream(const net::IpAddr& client, const net::IpAddr& vip, const net::Ip
   ASSERT_EQ(r.send(tcp_frame(kRouterMac, kExtMac, client, vip, 40000, 80, net::kTcpAck, isn + 1,
                              7018, {}, "GET / HTTP/1.1\r\n")).verdict, Verdict::kTx);
   EXPECT_EQ(r.out, tcp_frame(kIntMac, kRs1Mac, laddr, rs, 1024, 8080, net::kTcpAck, isn + 1, 7018,
-                             {}, first + "GET / HTTP/1.1\r\n"));
+                             {}, first + "GET / HTTP/1.1\r\n", 63));
 }
 
 TEST(FullNatProxyV2, Ipv4Stream) { run_stream(kClient, kVip, kLocal, kRs1, 28); }

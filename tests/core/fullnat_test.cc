@@ -50,7 +50,7 @@ TEST(FullNat, Ipv4BothDirectionsByteExact) {
   ASSERT_EQ(p.verdict, Verdict::kTx);
   EXPECT_EQ(p.out_ifindex, fixtures::kInt);
   // The first port of the search, 1024, with one worker.
-  const auto want_in = PacketBuilder().eth(kIntMac, kRs1Mac).ipv4(kLocal1, kRs1).ttl(60)
+  const auto want_in = PacketBuilder().eth(kIntMac, kRs1Mac).ipv4(kLocal1, kRs1).ttl(59)
                            .tcp(1024, 8080, net::kTcpSyn, 1000).build();
   EXPECT_EQ(r.out, want_in);
 
@@ -77,7 +77,7 @@ TEST(FullNat, Ipv6UdpBothDirectionsByteExact) {
   Packet p = r.send(PacketBuilder().eth(kRouterMac, kExtMac).ipv6(kClient6, kVip6)
                         .udp(50000, 53).payload("query").build());
   ASSERT_EQ(p.verdict, Verdict::kTx);
-  EXPECT_EQ(r.out, PacketBuilder().eth(kIntMac, kRs1Mac).ipv6(kLocal6, kRs1v6)
+  EXPECT_EQ(r.out, PacketBuilder().eth(kIntMac, kRs1Mac).ipv6(kLocal6, kRs1v6).ttl(63)
                        .udp(1024, 5353).payload("query").build());
   p = r.send(PacketBuilder().eth(kRs1Mac, kIntMac).ipv6(kRs1v6, kLocal6)
                  .udp(5353, 1024).payload("answer").build());
@@ -231,8 +231,8 @@ TEST(FullNat, Nat64BothDirectionsByteExact) {
                         .tcp(40000, 80, net::kTcpSyn, 1000).build());
   ASSERT_EQ(p.verdict, Verdict::kTx);
   EXPECT_EQ(p.out_ifindex, fixtures::kInt);
-  // SIIT as DPVS does it: DF set, ID 0, TTL = hop limit.
-  EXPECT_EQ(r.out, PacketBuilder().eth(kIntMac, kRs1Mac).ipv4(kLocal1, kRs1).ttl(60).ip_id(0)
+  // SIIT as DPVS does it: DF set, ID 0, TTL = hop limit (after the director's hop).
+  EXPECT_EQ(r.out, PacketBuilder().eth(kIntMac, kRs1Mac).ipv4(kLocal1, kRs1).ttl(59).ip_id(0)
                        .dont_fragment(true).tcp(1024, 8080, net::kTcpSyn, 1000).build());
   p = r.send(PacketBuilder().eth(kRs1Mac, kIntMac).ipv4(kRs1, kLocal1).ttl(64)
                  .tcp(8080, 1024, net::kTcpSyn | net::kTcpAck, 5000, 1001).build());

@@ -86,15 +86,15 @@ TEST(IcmpEngine, ErrorAboutAReplyReachesTheRealServer) {
   expect_sums_ok(r.out);
 }
 
-TEST(IcmpEngine, DirectRoutingErrorsGoToTheServerUnchanged) {
+TEST(IcmpEngine, DirectRoutingErrorsGoToTheServerUnchangedButForTheHop) {
   Rig r;
   setup(r, Fwd::kDr);
   const auto quoted = PacketBuilder().ipv4(kVip, kClient).tcp(80, 40000, net::kTcpAck).build_ip();
   const auto in = PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kRouter, kVip).icmp(11, 0)
                       .payload(quoted).build();
   ASSERT_EQ(r.send(in).verdict, Verdict::kTx);
-  EXPECT_EQ(std::vector<uint8_t>(r.out.begin() + 14, r.out.end()),
-            std::vector<uint8_t>(in.begin() + 14, in.end()));
+  EXPECT_EQ(r.out, PacketBuilder().eth(kIntMac, kRs1Mac).ipv4(kRouter, kVip).ttl(63).icmp(11, 0)
+                       .payload(quoted).build());
 }
 
 TEST(IcmpEngine, UnknownFlowsAndOtherTypesAreDroppedAndCounted) {
@@ -111,6 +111,35 @@ TEST(IcmpEngine, UnknownFlowsAndOtherTypesAreDroppedAndCounted) {
                  .payload(std::vector<uint8_t>(other.begin(), other.begin() + 22)).build();
   EXPECT_EQ(r.send(cut).verdict, Verdict::kDrop);
   EXPECT_EQ(r.drops(DropReason::kIcmpBadQuote), 1u);
+}
+
+// IPVS's decrement_ttl: a packet that would leave with hop limit 0 gets time exceeded from the
+// VIP (ICMPv6 type 3 code 0, quoting it whole), rate limited; an ICMP error never gets an error.
+TEST(IcmpEngine, HopLimitOneIsAnsweredWithTimeExceeded) {
+  Rig r;
+  const ServiceKey key{6, kVip6, 80, 0};
+  ASSERT_TRUE(r.engine.add_service({key, "rr", 0}).ok());
+  ASSERT_TRUE(r.engine.add_dest(key, {kRs1v6, 8080, Fwd::kNat, 1, 0, 0}).ok());
+  const auto syn = PacketBuilder().eth(kRouterMac, kExtMac).ipv6(kClient6, kVip6).ttl(1)
+                       .tcp(40000, 80, net::kTcpSyn, 1000).build();
+  Packet p = r.send(syn);
+  ASSERT_EQ(p.verdict, Verdict::kTx);
+  EXPECT_EQ(p.reason, DropReason::kTtlExceeded);
+  EXPECT_EQ(p.out_ifindex, fixtures::kExt);
+  EXPECT_EQ(r.out, PacketBuilder().eth(kExtMac, kRouterMac).ipv6(kVip6, kClient6).icmp(3, 0)
+                       .payload(std::vector<uint8_t>(syn.begin() + 14, syn.end())).build());
+  EXPECT_EQ(r.engine.counters().icmp_sent, 1u);
+}
+
+TEST(IcmpEngine, AnErrorThatCannotBeForwardedIsNotAnswered) {
+  Rig r;
+  setup(r);
+  const auto quoted = PacketBuilder().ipv4(kVip, kClient).tcp(80, 40000, net::kTcpAck).build_ip();
+  Packet p = r.send(PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kRouter, kVip).ttl(1)
+                        .icmp(3, 4, 1280).payload(quoted).build());
+  EXPECT_EQ(p.verdict, Verdict::kDrop);
+  EXPECT_EQ(r.drops(DropReason::kTtlExceeded), 1u);
+  EXPECT_EQ(r.engine.counters().icmp_sent, 0u);
 }
 
 // FULLNAT: both ends of the quote and both outer addresses change, so each side sees the flow as
@@ -155,7 +184,7 @@ void fullnat_errors(const net::IpAddr& client, const net::IpAddr& vip, const net
       ip(PacketBuilder(), rs, local).tcp(8080, lport, sa, 7000, 1001).build_ip(), reply);
   ASSERT_EQ(r.send(ip(PacketBuilder().eth(kRouterMac, kExtMac), router, vip).icmp(3, 4, 1280)
                        .payload(reply).build()).verdict, Verdict::kTx);
-  EXPECT_EQ(r.out, ip(PacketBuilder().eth(kIntMac, kRs1Mac), local, rs).icmp(3, 4, 1280)
+  EXPECT_EQ(r.out, ip(PacketBuilder().eth(kIntMac, kRs1Mac).ttl(63), local, rs).icmp(3, 4, 1280)
                        .payload(orig).build());
   EXPECT_EQ(r.drops(DropReason::kIcmpNat64), 0u);
 }

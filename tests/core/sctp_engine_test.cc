@@ -48,7 +48,7 @@ TEST(SctpEngine, NatAssociationByteExactWithStates) {
   const auto in = [&](uint8_t type) {
     EXPECT_EQ(r.send(sctp(kRouterMac, kExtMac, kClient, kVip, 40000, 5000, type)).verdict,
               Verdict::kTx);
-    EXPECT_EQ(r.out, sctp(kIntMac, kRs1Mac, kClient, kRs1, 40000, 5001, type));
+    EXPECT_EQ(r.out, sctp(kIntMac, kRs1Mac, kClient, kRs1, 40000, 5001, type, 63));
   };
   const auto out = [&](uint8_t type) {
     EXPECT_EQ(r.send(sctp(kRs1Mac, kIntMac, kRs1, kClient, 5001, 40000, type)).verdict,

@@ -37,8 +37,9 @@ DestSpec tun(const net::IpAddr& rs, TunType type = TunType::kIpip, uint16_t port
   return d;
 }
 
-PacketBuilder syn(size_t payload = 0) {
-  return std::move(PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kClient, kVip).ttl(60)
+// The client's SYN with TTL `ttl` (60; 59 once the director has forwarded it).
+PacketBuilder syn(size_t payload = 0, uint8_t ttl = 60) {
+  return std::move(PacketBuilder().eth(kRouterMac, kExtMac).ipv4(kClient, kVip).ttl(ttl)
                        .tcp(40000, 80, net::kTcpSyn, 1000)
                        .payload(std::string(payload, 'x')));
 }
@@ -50,9 +51,9 @@ TEST(TunEngine, IpipFromTheEgressInterfaceAddress) {
   Packet p = r.send(syn().build());
   ASSERT_EQ(p.verdict, Verdict::kTx);
   EXPECT_EQ(p.out_ifindex, fixtures::kInt);
-  // Outer: TTL and DF copied from the inner packet, ID 0 with DF (as the kernel does).
-  const auto want = PacketBuilder().eth(kIntMac, kRs1Mac).ipv4(kIntAddr, kRs1).ttl(60).ip_id(0)
-                        .dont_fragment(true).raw_l4(4).payload(syn().build_ip()).build();
+  // Inner TTL - 1 (routed), outer TTL and DF copied from it, ID 0 with DF (as the kernel does).
+  const auto want = PacketBuilder().eth(kIntMac, kRs1Mac).ipv4(kIntAddr, kRs1).ttl(59).ip_id(0)
+                        .dont_fragment(true).raw_l4(4).payload(syn(0, 59).build_ip()).build();
   EXPECT_EQ(r.out, want);
   // The connection exists, replies bypass the director.
   const auto conns = r.engine.list_conns();
@@ -66,13 +67,13 @@ TEST(TunEngine, GueToAnIpv6RealServer) {
   ASSERT_TRUE(r.engine.add_dest(kKey, tun(kRs1v6, TunType::kGue, 6080)).ok());
   Packet p = r.send(syn().build());
   ASSERT_EQ(p.verdict, Verdict::kTx);
-  const auto inner = syn().build_ip();
+  const auto inner = syn(0, 59).build_ip();
   const auto frame = syn().build();
   const uint16_t sport = tun_src_port(frame.data(), net::parse_packet(frame.data(), frame.size()));
   std::vector<uint8_t> gue = {0x00, 0x04, 0x00, 0x00};  // version 0, proto IPIP, no flags
   gue.insert(gue.end(), inner.begin(), inner.end());
   // No checksum asked for: a zero UDP checksum, over IPv6 too (as IPVS sends it).
-  const auto want = PacketBuilder().eth(kIntMac, kRs1Mac).ipv6(kIntAddr6, kRs1v6).ttl(60)
+  const auto want = PacketBuilder().eth(kIntMac, kRs1Mac).ipv6(kIntAddr6, kRs1v6).ttl(59)
                         .udp(sport, 6080).no_udp_checksum().payload(gue).build();
   EXPECT_EQ(r.out, want);
 }

@@ -4,6 +4,8 @@
 #     kernel answers "port unreachable" quoting <client -> RS:9000>; lvsd relays it to the client
 #     as <client -> VIP:9000>, so the client's connected UDP socket sees ECONNREFUSED (it would
 #     time out if the quote were left untranslated);
+#   - a datagram that reaches the director with TTL (hop limit) 1 cannot be forwarded: the client
+#     gets time exceeded from the VIP (IPVS's decrement_ttl), read from its socket's error queue;
 #   - ping to the VIP is answered (by the director's kernel: lvsd leaves echo alone);
 #   - an error quoting a flow lvsd has no connection for is dropped and counted.
 source "$(dirname "$0")/lib.sh"
@@ -28,6 +30,41 @@ udp_refused 4 "$VIP" 9000 >"$E2E_TMP/r4.out"
 assert_eq "IPv4: sockets told 'connection refused' through the VIP" "$(count REFUSED "$E2E_TMP/r4.out")" 6
 udp_refused 6 "$VIP6" 9000 >"$E2E_TMP/r6.out"
 assert_eq "IPv6: sockets told 'connection refused' through the VIP" "$(count REFUSED "$E2E_TMP/r6.out")" 6
+
+# expired FAMILY ADDR: one datagram with TTL 2 (the router takes one); prints the ICMP origin,
+# type, code and sender from the socket's error queue, or NONE.
+expired() {
+  nsx client python3 - "$1" "$2" <<'PY'
+import socket, struct, sys, time
+v6 = sys.argv[1] == "6"
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+if v6:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 2)
+    s.setsockopt(socket.IPPROTO_IPV6, 25, 1)  # IPV6_RECVERR
+else:
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 2)
+    s.setsockopt(socket.IPPROTO_IP, 11, 1)  # IP_RECVERR
+s.setblocking(False)
+s.connect((sys.argv[2], 9000))
+s.send(b"hello")
+deadline = time.time() + 3
+while time.time() < deadline:
+    try:
+        _, anc, _, _ = s.recvmsg(512, 512, socket.MSG_ERRQUEUE)
+    except BlockingIOError:
+        time.sleep(0.05)
+        continue
+    for _, _, d in anc:
+        _, origin, etype, code = struct.unpack_from("=IBBB", d, 0)
+        who = socket.inet_ntop(socket.AF_INET6, d[24:40]) if v6 else socket.inet_ntop(
+            socket.AF_INET, d[20:24])
+        print(origin, etype, code, who)
+        sys.exit(0)
+print("NONE")
+PY
+}
+assert_eq "IPv4 TTL 1 at the director" "$(expired 4 "$VIP")" "2 11 0 $VIP"
+assert_eq "IPv6 hop limit 1 at the director" "$(expired 6 "$VIP6")" "3 3 0 $VIP6"
 
 nsx client ping -c 2 -W 2 -q "$VIP" >/dev/null || fail "ping to the VIP got no answer"
 nsx client ping -6 -c 2 -W 2 -q "$VIP6" >/dev/null || fail "ping to the IPv6 VIP got no answer"
