@@ -38,7 +38,7 @@ size_t build_too_big(uint8_t* frame, size_t len, size_t tailroom, const net::Par
 // label 0, hop limit 64) and ICMP header (type, code, the 32-bit word `info`) in front of a quote
 // of the offending IP packet, as much as fits in 576 (IPv4) or 1280 (IPv6) bytes in total, with
 // the checksums. The L2 header (l3_offset bytes) stays, its EtherType set for the family; the
-// Ethernet addresses are left to set_l2. build_port_unreachable (icmp_reply.cc) could use it.
+// Ethernet addresses are left to set_l2. build_port_unreachable (icmp_reply.cc) is one.
 size_t build_icmp_error(uint8_t* frame, size_t len, size_t tailroom, const net::ParsedPacket& p,
                         uint8_t type, uint8_t code, uint32_t info, const net::IpAddr* src);
 

@@ -257,9 +257,11 @@ TEST(Engine, NoRealServerAnswersWithPortUnreachable) {
   EXPECT_EQ(p.out_ifindex, kExt);
   EXPECT_EQ(r.drops(DropReason::kNoRealServer), 1u);
   EXPECT_EQ(r.engine.counters().icmp_sent, 1u);
-  // The exact error: from the VIP to the client, quoting the whole 40-byte SYN.
+  // The exact error: from the VIP to the client, quoting the whole 40-byte SYN, TOS 0xc0 (the
+  // kernel's icmp_send: internetwork control precedence).
   std::vector<uint8_t> quoted(syn.begin() + 14, syn.end());
-  auto expect = PacketBuilder().eth(kExtMac, kRouterMac).ipv4(kVip, kClient).dont_fragment(false)
+  auto expect = PacketBuilder().eth(kExtMac, kRouterMac).ipv4(kVip, kClient).tos(0xc0)
+                    .dont_fragment(false)
                     .icmp(net::kIcmpDestUnreach, net::kIcmpPortUnreach).payload(quoted).build();
   EXPECT_EQ(r.last, expect);
 }
