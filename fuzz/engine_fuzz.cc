@@ -1,5 +1,5 @@
 // Fuzzes the engine's data path on a fixed topology: NAT and DR services (rr, wlc), IPv4 and
-// IPv6, a fwmark service, an FTP service (its helper's announcements fed back as another
+// IPv6, FULLNAT (UDP) and NAT64 (TCP) services, a fwmark service, an FTP service (its helper's announcements fed back as another
 // worker would), a server without a neighbour entry, an interface lvsd does not drive.
 //
 // Input: a sequence of records, each a 2-byte big-endian prefix and then the frame bytes.
@@ -56,6 +56,8 @@ const core::ServiceKey kTcp6Nat{6, ip("2001:2:2::100"), 443, 0};
 const core::ServiceKey kUdp6Dr{17, ip("2001:2:2::100"), 53, 0};
 const core::ServiceKey kFwm = core::ServiceKey::fwmark_key(net::Family::kV4, 7);
 const core::ServiceKey kFtp{6, ip("198.18.2.103"), 21, 0};
+const core::ServiceKey kFnat{17, ip("198.18.2.104"), 53, 0};
+const core::ServiceKey kNat64{6, ip("2001:2:2::101"), 80, 0};
 
 const core::RouteTable& routes() {
   static const core::RouteTable table({{kExt, "ext", net::mac(0x02), 1500, true},
@@ -106,6 +108,14 @@ void build_services(core::Engine& e) {
   e.add_dest(kFwm, dest("198.18.1.13", 0, Fwd::kNat, 1));
   e.add_service({kFtp, "rr", 0});
   e.add_dest(kFtp, dest("198.18.1.11", 21, Fwd::kNat, 1));
+  core::ServiceSpec fnat{kFnat, "rr", 0};
+  fnat.local_addrs = {ip("198.18.1.51")};
+  e.add_service(fnat);
+  e.add_dest(kFnat, dest("198.18.1.12", 5353, Fwd::kFullNat, 1));
+  core::ServiceSpec nat64{kNat64, "rr", 0};
+  nat64.local_addrs = {ip("198.18.1.50")};
+  e.add_service(nat64);
+  e.add_dest(kNat64, dest("198.18.1.11", 8080, Fwd::kFullNat, 1));
 }
 
 void control(core::Engine& e, unsigned op) {
@@ -260,9 +270,11 @@ class Harness {
     for (size_t i = 0; i < pkts.size(); ++i) {
       const core::Packet& pkt = pkts[i];
       const Slot& s = burst_[i];
-      // The frame stays inside its buffer.
-      check(pkt.data >= s.buf.data() && pkt.data <= s.buf.data() + kHeadroom);
-      check(pkt.data + pkt.len <= s.buf.data() + s.buf.size());
+      // The frame stays inside its buffer (NAT64 moves its start either way), and the room
+      // around it is what the engine says it is.
+      check(pkt.data >= s.buf.data() && pkt.data + pkt.len <= s.buf.data() + s.buf.size());
+      check(pkt.headroom == size_t(pkt.data - s.buf.data()));
+      check(pkt.data + pkt.len + pkt.tailroom == s.buf.data() + s.buf.size());
       switch (pkt.verdict) {
         case core::Verdict::kTx: {
           ++n_tx;

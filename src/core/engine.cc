@@ -7,6 +7,7 @@
 #include "core/xmit.h"
 #include "core/xmit_fnat.h"
 #include "core/xmit_nat64.h"
+#include "core/xmit_nat64_icmp.h"
 #include "core/xmit_proxy.h"
 #include "core/xmit_tun.h"
 #include "core/icmp_too_big.h"
@@ -374,14 +375,21 @@ void Engine::handle_icmp(Packet& pkt, Work& w, Nanos now) {
   }
   Conn& c = conns_.at(ci);
   Dest& d = *dests_[c.dest];
-  if (c.flags & kConnNat64) {
-    drop(pkt, DropReason::kIcmpNat64);  // ICMP <-> ICMPv6 with a translated quote: not yet
-    return;
-  }
   const uint64_t bytes = p.l3_len;
   if (w.in) {
     count_in(d, bytes);
     if (!forward_ttl(pkt, p, now)) return;
+    if (c.flags & kConnNat64) {
+      // ICMPv6 from the client's side becomes ICMPv4 to the real server; p is stale after it.
+      Nat64Status st = Nat64Status::kOk;
+      if (icmp_nat64_in(pkt, p, e, c, laddrs_[c.laddr], &st) == 0) {
+        drop(pkt, st == Nat64Status::kNoHeadroom ? DropReason::kMtuExceeded
+                                                 : DropReason::kIcmpNat64);
+        return;
+      }
+      route_dest(pkt, d, false, pkt.len - net::kEthHdrLen);
+      return;
+    }
     switch (Fwd(c.fwd)) {
       case Fwd::kNat:
         if (!route_dest(pkt, d, false, p.l3_len)) return;
@@ -398,6 +406,19 @@ void Engine::handle_icmp(Packet& pkt, Work& w, Nanos now) {
   }
   if (c.flags & kConnNoOutput) {
     drop(pkt, DropReason::kIcmpNoConnection);  // DR/TUN: the kernel's business, not ours
+    return;
+  }
+  if (c.flags & kConnNat64) {
+    // ICMPv4 from the real server's side becomes ICMPv6 to the client.
+    Nat64Status st = Nat64Status::kOk;
+    if (icmp_nat64_out(pkt, p, e, c, &st) == 0) {
+      drop(pkt, st == Nat64Status::kTtlExceeded   ? DropReason::kTtlExceeded
+                : st == Nat64Status::kNoHeadroom ? DropReason::kMtuExceeded
+                                                 : DropReason::kIcmpNat64);
+      return;
+    }
+    count_out(d, bytes);
+    route(pkt, c.client(), false, pkt.len - net::kEthHdrLen);
     return;
   }
   const bool fnat = c.fwd == uint8_t(Fwd::kFullNat);
@@ -868,7 +889,7 @@ void Engine::reply_icmp(Packet& pkt, const net::ParsedPacket& p, Nanos now, bool
   const size_t len = build();
   if (len == 0) return;
   if (limited) icmp_tokens_ -= 1;
-  if (len > pkt.len) pkt.tailroom -= uint32_t(len - pkt.len);
+  pkt.tailroom = uint32_t(pkt.len + pkt.tailroom - len);  // the error may be shorter or longer
   pkt.len = uint32_t(len);
   emit(pkt, nh);
   ++counters_.icmp_sent;

@@ -66,7 +66,7 @@ enum class DropReason : uint8_t {
   kIcmpBadChecksum,   // ICMP checksum wrong
   kIcmpBadQuote,      // quoted packet cut short, malformed, a fragment, nested or not TCP/UDP/SCTP
   kIcmpNoConnection,  // no connection matches the quoted flow
-  kIcmpNat64,         // about a NAT64 connection: ICMP <-> ICMPv6 not translated yet
+  kIcmpNat64,         // about a NAT64 connection, of a type with no counterpart in the other family
   kNat64Untranslatable,  // NAT64: a header SIIT cannot carry (fragment, AH, routing, ...)
   kFtpNoRoom,            // FTP helper: the rewritten 227/229 reply does not fit the frame
   kCount,

@@ -17,16 +17,16 @@
 //   own network between director and real servers, and the packet shrinks by at least 20 bytes,
 //   so whatever reached the director over IPv6 fits an IPv4 path of the same MTU. With DF set,
 //   the packet is an atomic datagram, whose ID means nothing (RFC 6864).
-// - TTL: the way in keeps the hop limit, as fnat_in does; the way out decrements it, as
-//   fnat_out does, and refuses a packet whose TTL would reach 0.
+// - TTL: the way in copies the hop limit (the engine has already taken the director's hop off,
+//   forward_ttl); the way out decrements it, as fnat_out does, and refuses a packet whose TTL
+//   would reach 0.
 // - Traffic class <-> TOS copied both ways, flow label 0. IPv4 options are dropped.
 // - Refused (return 0, the caller drops): IPv4 fragments and any IPv6 Fragment header (atomic
 //   fragments included), AH, a Routing header with segments left, any other extension header
 //   than hop-by-hop, destination options and routing (those three are dropped), IPv6 UDP with
 //   checksum 0 (illegal, RFC 8200 section 8.1: the IPv6 receiver would have discarded it),
 //   transports other than TCP/UDP/SCTP.
-// - ICMP is out of scope: neither ICMP/ICMPv6 messages of a connection nor errors quoting one
-//   are translated (the engine drops ICMP for NAT64 connections).
+// - ICMP errors quoting a connection are translated by xmit_nat64_icmp.h.
 //
 // Frames may carry bytes past the IP length (Ethernet padding): they are cut off, so the
 // returned length is exactly L2 + new IP header + transport. The ParsedPacket is stale afterwards

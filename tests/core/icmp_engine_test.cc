@@ -146,9 +146,12 @@ TEST(IcmpEngine, AnErrorThatCannotBeForwardedIsNotAnswered) {
 // it knows it. Expected frames are built whole; the quoted transport checksum stays as it was
 // (IPVS writes ports only).
 std::vector<uint8_t> with_tcp_check_of(std::vector<uint8_t> quote, const std::vector<uint8_t>& from) {
-  const size_t l3 = (from[0] >> 4) == 4 ? size_t(from[0] & 0xf) * 4 : 40;
-  quote[l3 + 16] = from[l3 + 16];
-  quote[l3 + 17] = from[l3 + 17];
+  // The TCP checksum sits 16 bytes into the segment, after each packet's own IP header.
+  auto at = [](const std::vector<uint8_t>& ip) {
+    return ((ip[0] >> 4) == 4 ? size_t(ip[0] & 0xf) * 4 : size_t(40)) + 16;
+  };
+  quote.at(at(quote)) = from.at(at(from));
+  quote.at(at(quote) + 1) = from.at(at(from) + 1);
   return quote;
 }
 
@@ -187,6 +190,52 @@ void fullnat_errors(const net::IpAddr& client, const net::IpAddr& vip, const net
   EXPECT_EQ(r.out, ip(PacketBuilder().eth(kIntMac, kRs1Mac).ttl(63), local, rs).icmp(3, 4, 1280)
                        .payload(orig).build());
   EXPECT_EQ(r.drops(DropReason::kIcmpNat64), 0u);
+}
+
+// NAT64: the error changes family with the connection (RFC 7915), its quote too.
+TEST(IcmpEngine, Nat64ErrorsChangeFamily) {
+  Rig r;
+  const net::IpAddr local = net::ip("198.18.1.50");
+  const ServiceKey key{6, kVip6, 80, 0};
+  ServiceSpec spec{key, "rr", 0};
+  spec.local_addrs = {local};
+  ASSERT_TRUE(r.engine.add_service(spec).ok());
+  ASSERT_TRUE(r.engine.add_dest(key, {kRs1, 8080, Fwd::kFullNat, 1, 0, 0}).ok());
+  ASSERT_EQ(r.send(PacketBuilder().eth(kRouterMac, kExtMac).ipv6(kClient6, kVip6)
+                       .tcp(40000, 80, net::kTcpSyn, 1000).build()).verdict, Verdict::kTx);
+
+  // Fragmentation needed (MTU 1400) about the translated SYN -> packet too big (MTU 1420).
+  const auto sent = PacketBuilder().ipv4(local, kRs1).ttl(63).ip_id(0)
+                        .tcp(1024, 8080, net::kTcpSyn, 1000).build_ip();
+  const auto seen = with_tcp_check_of(
+      PacketBuilder().ipv6(kClient6, kVip6).ttl(63).tcp(40000, 80, net::kTcpSyn, 1000).build_ip(),
+      sent);
+  Packet p = r.send(PacketBuilder().eth(kRs1Mac, kIntMac).ipv4(kRs1, local).icmp(3, 4, 1400)
+                        .payload(sent).build());
+  ASSERT_EQ(p.verdict, Verdict::kTx);
+  EXPECT_EQ(p.out_ifindex, fixtures::kExt);
+  EXPECT_EQ(r.out, PacketBuilder().eth(kExtMac, kRouterMac).ipv6(kVip6, kClient6).ttl(63)
+                       .icmp(2, 0, 1420).payload(seen).build());
+
+  // Packet too big (MTU 1280) about the SYN-ACK -> fragmentation needed (MTU 1260), from the
+  // local address to the real server, about what it sent.
+  const uint8_t sa = net::kTcpSyn | net::kTcpAck;
+  const auto reply = PacketBuilder().ipv6(kVip6, kClient6).ttl(63).tcp(80, 40000, sa, 7000, 1001)
+                         .build_ip();
+  const auto orig = with_tcp_check_of(PacketBuilder().ipv4(kRs1, local).ttl(63).ip_id(0)
+                                          .tcp(8080, 1024, sa, 7000, 1001).build_ip(),
+                                      reply);
+  p = r.send(PacketBuilder().eth(kRouterMac, kExtMac).ipv6(kRouter6, kVip6).icmp(2, 0, 1280)
+                 .payload(reply).build());
+  ASSERT_EQ(p.verdict, Verdict::kTx);
+  EXPECT_EQ(p.out_ifindex, fixtures::kInt);
+  EXPECT_EQ(r.out, PacketBuilder().eth(kIntMac, kRs1Mac).ipv4(local, kRs1).ttl(63)
+                       .dont_fragment(false).icmp(3, 4, 1260).payload(orig).build());
+
+  // Source quench has no ICMPv6 counterpart.
+  EXPECT_EQ(r.send(PacketBuilder().eth(kRs1Mac, kIntMac).ipv4(kRs1, local).icmp(4, 0)
+                       .payload(sent).build()).verdict, Verdict::kDrop);
+  EXPECT_EQ(r.drops(DropReason::kIcmpNat64), 1u);
 }
 
 TEST(IcmpEngine, FullNatErrorsIpv4) {
