@@ -13,6 +13,7 @@
 #   UDP VIP:9000, [VIP6]:9000     no listener on the real servers: their port unreachable, about
 #                                 local address -> RS, reaches the client as about client -> VIP
 #                                 (connected UDP sockets see ECONNREFUSED)
+#   UDP [VIP6]:9001 (NAT64)       the same, the IPv4 error becoming ICMPv6 on the way
 source "$(dirname "$0")/lib.sh"
 
 e2e_init fullnat
@@ -94,6 +95,9 @@ for ip in "${RS_IPS[@]}"; do dest_add "$ip" 9000; done
 svc_add UDP "$VIP6" 9000 rr FNAT
 svc_opt "laddr_group_name laddr6"
 for ip in "${RS_IP6S[@]}"; do dest_add "$ip" 9000; done
+svc_add UDP "$VIP6" 9001 rr FNAT
+svc_opt "laddr_group_name laddr4"
+for ip in "${RS_IPS[@]}"; do dest_add "$ip" 9000; done
 lb_start
 
 # IPv4, no PROXY header: spread and the source nginx saw.
@@ -133,6 +137,8 @@ udp_refused 4 "$VIP" 9000 >"$E2E_TMP/r4.out"
 assert_eq "IPv4: port unreachable through FULLNAT" "$(count REFUSED "$E2E_TMP/r4.out")" 6
 udp_refused 6 "$VIP6" 9000 >"$E2E_TMP/r6.out"
 assert_eq "IPv6: port unreachable through FULLNAT" "$(count REFUSED "$E2E_TMP/r6.out")" 6
+udp_refused 6 "$VIP6" 9001 >"$E2E_TMP/r64.out"
+assert_eq "NAT64: IPv4 port unreachable reaches the IPv6 client" "$(count REFUSED "$E2E_TMP/r64.out")" 6
 
 stats_refresh
 assert_eq "FNAT dest fwd" "$(stat_dest "TCP $VIP:80" "${RS_IPS[0]}" .fwd)" FullNat
