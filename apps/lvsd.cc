@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   std::string stats_file;
   std::string log_level = "info";
   std::string bpf_dir;
+  std::string api_socket = lvs::daemon::default_api_socket();
   app.add_option("-f,--config", config, "configuration file (keepalived.conf dialect)")
       ->capture_default_str();
   app.add_option("-i,--interface", interfaces, "attach this interface (repeatable)");
@@ -37,6 +38,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
   app.add_option("--bpf-dir", bpf_dir, "directory holding lvs_xdp.bpf.o and lvs_steal.bpf.o");
+  app.add_option("--socket", api_socket,
+                 "control API socket (HTTP on a Unix socket; lvsadm talks to it); '' for none; "
+                 "default $LVSD_SOCKET or /run/lvsd.sock")
+      ->capture_default_str();
   app.set_version_flag("-V,--version", std::string("lvsd ") + LVS_VERSION);
   CLI11_PARSE(app, argc, argv);
 
@@ -62,6 +67,7 @@ int main(int argc, char** argv) {
   opts.config_path = config;
   opts.extra_interfaces = interfaces;
   opts.stats_file = stats_file;
+  opts.api_socket = api_socket;
   opts.bpf_dir = bpf_dir.empty() ? lvs::daemon::locate_bpf_dir(LVS_BPF_INSTALL_DIR) : bpf_dir;
 
   lvs::daemon::Director::block_signals();  // before any thread starts: signals go to signalfd

@@ -9,7 +9,7 @@ build_pkgs=(g++ cmake ninja-build pkg-config make clang llvm linux-libc-dev
   libnftables-dev libboost1.81-dev)
 # Runtime of the tests, demo and benchmarks: real clients and servers, namespace plumbing.
 run_pkgs=(iproute2 nftables ethtool nginx-light curl wrk socat procps psmisc jq python3 util-linux
-          dnsmasq-base bind9-dnsutils iputils-ping vsftpd)
+          dnsmasq-base bind9-dnsutils iputils-ping vsftpd python3-prometheus-client)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--build-only" ] || want+=("${run_pkgs[@]}")

@@ -1,5 +1,7 @@
 #include "daemon/director.h"
 
+#include "daemon/metrics.h"
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -211,6 +213,11 @@ bool Director::start(const ctl::Config& cfg, std::string* err) {
   }
   for (auto& w : workers_) w->start();
   resolve_next_hops(true);
+  if (!opts_.api_socket.empty() &&
+      !api_.start(opts_.api_socket, [this](const ApiRequest& r) { return handle_api(r); }, err)) {
+    stop();
+    return false;
+  }
   spdlog::info("lvsd forwarding: {} service{}, {} worker{}, {} backend", cfg.services.size(),
                cfg.services.size() == 1 ? "" : "s", workers, workers == 1 ? "" : "s",
                xdp ? "af_xdp" : "af_packet");
@@ -507,7 +514,7 @@ bool Director::reload(std::string* err) {
   return true;
 }
 
-std::string Director::stats_json() {
+nlohmann::json Director::stats_object() {
   std::vector<core::ServiceSnapshot> merged;
   core::EngineCounters total;
   io::IoCounters io_total;
@@ -550,6 +557,7 @@ std::string Director::stats_json() {
                          {"sched_flags", s.sched_flags},
                          {"persistence_timeout", s.persistence_timeout},
                          {"persistence_prefix", s.persistence_prefix},
+                         {"one_packet", s.one_packet},
                          {"stats", counters_json(s.stats)},
                          {"dests", nlohmann::json::array()}};
     for (const auto& d : s.dests) {
@@ -560,6 +568,11 @@ std::string Director::stats_json() {
                              {"active_conns", d.active_conns},
                              {"inactive_conns", d.inactive_conns},
                              {"persist_conns", d.persist_conns},
+                             {"u_threshold", d.u_threshold},
+                             {"l_threshold", d.l_threshold},
+                             {"tun_type", std::string(core::tun_type_name(d.tun_type))},
+                             {"tun_port", d.tun_port},
+                             {"tun_flags", d.tun_flags},
                              {"stats", counters_json(d.stats)}});
     }
     j["services"].push_back(std::move(js));
@@ -610,7 +623,62 @@ std::string Director::stats_json() {
                        {"backend", st[LVS_STAT_BACKEND]}, {"pass", st[LVS_STAT_PASS]},
                        {"no_socket", st[LVS_STAT_NO_SOCKET]}};
   }
-  return j.dump(1);
+  j["conn_capacity"] = cfg_.director.conn_capacity;
+  j["timeouts"] = {{"tcp", cfg_.timeouts.tcp[core::kTcpEstablished]},
+                   {"tcp_fin", cfg_.timeouts.tcp[core::kTcpFinWait]},
+                   {"udp", cfg_.timeouts.udp}};
+  return j;
+}
+
+std::string Director::stats_json() { return stats_object().dump(1); }
+
+// Every worker's connections and templates, as ipvsadm -Lc lists them.
+nlohmann::json Director::conns_object() {
+  nlohmann::json out = nlohmann::json::array();
+  for_each_worker([&](core::Engine& e, io::PacketIo&) {
+    for (const core::ConnSnapshot& c : e.list_conns(false, 1u << 20)) {
+      out.push_back({{"proto", c.proto},
+                     {"template", c.is_template},
+                     {"caddr", c.caddr.to_string()},
+                     {"cport", c.cport},
+                     {"vaddr", c.vaddr.family == net::Family::kNone ? "" : c.vaddr.to_string()},
+                     {"vport", c.vport},
+                     {"daddr", c.daddr.to_string()},
+                     {"dport", c.dport},
+                     {"fwmark", c.fwmark},
+                     {"fwd", std::string(core::fwd_name(c.fwd))},
+                     {"state", std::string(c.state)},
+                     {"expires", c.expires_in_s}});
+    }
+  });
+  return out;
+}
+
+// The control API (GET /v1/state, /v1/conns, /metrics; POST /v1/reload), run on the API
+// thread with the control loop held off.
+ApiResponse Director::handle_api(const ApiRequest& r) {
+  std::lock_guard lock(ctl_mu_);
+  const std::string path = r.target.substr(0, r.target.find('?'));
+  const bool get = r.method == "GET";
+  if (path == "/v1/state") {
+    if (!get) return {405, "text/plain", "use GET\n"};
+    return {200, "application/json", stats_object().dump() + "\n"};
+  }
+  if (path == "/v1/conns") {
+    if (!get) return {405, "text/plain", "use GET\n"};
+    return {200, "application/json", conns_object().dump() + "\n"};
+  }
+  if (path == "/metrics") {
+    if (!get) return {405, "text/plain", "use GET\n"};
+    return {200, "text/plain; version=0.0.4", metrics_text(stats_object())};
+  }
+  if (path == "/v1/reload") {
+    if (r.method != "POST") return {405, "text/plain", "use POST\n"};
+    std::string err;
+    if (!reload(&err)) return {400, "application/json", nlohmann::json{{"error", err}}.dump() + "\n"};
+    return {200, "application/json", "{\"reloaded\":true}\n"};
+  }
+  return {404, "text/plain", "no such resource: " + path + "\n"};
 }
 
 bool Director::write_stats_file() {
@@ -649,6 +717,7 @@ void Director::run() {
     int timeout = -1;
     if (routes_dirty) timeout = 20;  // coalesce bursts of notifications
     poll(fds, 4, timeout);
+    std::lock_guard lock(ctl_mu_);
     if (fds[0].revents & POLLIN) {
       signalfd_siginfo si{};
       while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
@@ -697,6 +766,7 @@ void Director::run() {
 }
 
 void Director::stop() {
+  api_.stop();  // no request may reach a director that is going away
   if (workers_.empty() && !xdp_ && !steal_) return;
   if (!workers_.empty()) write_stats_file();
   for (auto& w : workers_) w->stop();

@@ -11,9 +11,12 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/ftp_tables.h"
 #include "net/headers.h"
 #include "ctl/config.h"
+#include "daemon/api_server.h"
 #include "daemon/worker.h"
 #include "io/netlink.h"
 #include "io/steal_program.h"
@@ -25,6 +28,7 @@ struct DirectorOptions {
   std::string config_path;
   std::vector<std::string> extra_interfaces;  // -i on the command line
   std::string stats_file;                      // empty: none
+  std::string api_socket;                      // the control API's Unix socket; empty: none
   std::string bpf_dir;                         // where lvs_xdp.bpf.o and lvs_steal.bpf.o are
 };
 
@@ -45,6 +49,8 @@ class Director final : public NeighSink {
   // The statistics as a JSON document (also what --stats-file holds).
   std::string stats_json();
   bool write_stats_file();
+  // The control API's requests (api_server.h), on the API thread.
+  ApiResponse handle_api(const ApiRequest& r);
 
   void request(const core::NeighRequest& r) override;
   void ftp_data(const core::FtpDataRequest& r) override;
@@ -56,6 +62,8 @@ class Director final : public NeighSink {
     uint32_t ifindex;
     uint32_t queues;
   };
+  nlohmann::json stats_object();
+  nlohmann::json conns_object();
   bool apply_services(const ctl::Config& from, const ctl::Config& to, std::string* err);
   bool sync_classifier(std::string* err);
   bool refresh_marks();
@@ -87,6 +95,10 @@ class Director final : public NeighSink {
                             core::FtpHash>
       ftp_dyn_;
   bool stopping_ = false;
+  // Held by the control loop while it handles events and by the API thread while it serves a
+  // request: the two never touch the director's state at once.
+  std::mutex ctl_mu_;
+  ApiServer api_;
 };
 
 // Where the BPF objects are: $LVS_BPF_DIR, then next to the binary (build tree: <build>/bpf),

@@ -119,6 +119,8 @@ e2e_init() {
   trap e2e_cleanup EXIT
   trap '[ "$BASHPID" = $$ ] || exit 0; e2e_log "interrupted"; exit 1' INT TERM HUP PIPE
   E2E_TMP=$(mktemp -d "/tmp/${E2E_PREFIX}.XXXXXX")
+  # lvsd's control socket, and lvsadm's: this test's own.
+  export LVSD_SOCKET=$E2E_TMP/lvsd.sock
   if [ "${E2E_NEED_ROOT:-1}" = 1 ]; then
     [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
     e2e_require ip ethtool
