@@ -1,6 +1,7 @@
 // lvsadm: ipvsadm's command line, talking to lvsd's control API instead of the kernel. Parsing
 // and listings are src/adm (byte for byte ipvsadm 1.31); this main fetches lvsd's state and
-// prints it. The socket is $LVSD_SOCKET, else /run/lvsd.sock.
+// prints it, or sends a change (POST /v1/ops) and prints ipvsadm's message when lvsd refuses
+// it. The socket is $LVSD_SOCKET, else /run/lvsd.sock.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -183,6 +184,113 @@ int run_list(const Command& c, bool save) {
   return out.status;
 }
 
+// -A -E -D -a -e -d -C -Z --set as one POST /v1/ops request.
+json op_of(const Command& c) {
+  json req;
+  switch (c.kind) {
+    case CommandKind::kAddService: req["cmd"] = "add-service"; break;
+    case CommandKind::kEditService: req["cmd"] = "edit-service"; break;
+    case CommandKind::kDeleteService: req["cmd"] = "delete-service"; break;
+    case CommandKind::kAddServer: req["cmd"] = "add-server"; break;
+    case CommandKind::kEditServer: req["cmd"] = "edit-server"; break;
+    case CommandKind::kDeleteServer: req["cmd"] = "delete-server"; break;
+    case CommandKind::kFlush: req["cmd"] = "flush"; break;
+    case CommandKind::kZero: req["cmd"] = "zero"; break;
+    case CommandKind::kSetTimeout:
+      req["cmd"] = "set-timeout";
+      req["timeouts"] = {{"tcp", c.timeout.tcp}, {"tcp_fin", c.timeout.tcp_fin},
+                         {"udp", c.timeout.udp}};
+      return req;
+    default: return req;
+  }
+  if (c.has(Opt::kService)) {
+    const ServiceArgs& v = c.svc;
+    const bool v6 = v.af == lvs::net::Family::kV6;
+    json s = {{"proto", v.protocol},     {"port", v.port},
+              {"fwmark", v.fwmark},      {"af", v6 ? 6 : 4},
+              {"scheduler", v.scheduler}, {"sched_flags", v.flags & kSvcSchedFlagsMask},
+              {"ops", (v.flags & kSvcFlagOnePacket) != 0}};
+    if (v.endpoint.addr) s["addr"] = v.endpoint.addr->to_string();
+    if (v.flags & kSvcFlagPersistent) {
+      s["timeout"] = v.timeout;
+      // ipvsadm's netmask: an IPv4 mask in host order, or an IPv6 prefix length.
+      unsigned prefix = v.netmask;
+      if (!v6) {
+        prefix = 0;
+        for (uint32_t m = v.netmask; m & 0x80000000u; m <<= 1) ++prefix;
+      }
+      s["prefix"] = prefix;
+    }
+    req["service"] = s;
+  }
+  if (c.has(Opt::kServer)) {
+    const DestArgs& d = c.dest;
+    static constexpr const char* kFwd[] = {"Masq", "Route", "Tunnel", "FullNat"};
+    json r = {{"port", d.port},
+              {"fwd", kFwd[size_t(d.fwd)]},
+              {"weight", d.weight},
+              {"u_threshold", d.u_threshold},
+              {"l_threshold", d.l_threshold},
+              {"tun_type", d.tun_type == lvs::core::TunType::kGue   ? "gue"
+                           : d.tun_type == lvs::core::TunType::kGre ? "gre"
+                                                                    : "ipip"},
+              {"tun_port", d.tun_port},
+              {"tun_flags", d.tun_flags}};
+    if (d.endpoint.addr) r["addr"] = d.endpoint.addr->to_string();
+    req["server"] = r;
+  }
+  return req;
+}
+
+// ipvs_strerror's text for what lvsd refused, per command (libipvs's table).
+std::string op_message(CommandKind k, const std::string& error, const std::string& detail) {
+  const bool server = k == CommandKind::kAddServer || k == CommandKind::kEditServer ||
+                      k == CommandKind::kDeleteServer;
+  if (error == "exists") return server ? "Destination already exists" : "Service already exists";
+  if (error == "no-service") return server ? "Service not defined" : "No such service";
+  if (error == "no-server") return "No such destination";
+  if (error == "no-scheduler") return "Scheduler or persistence engine not found";
+  return "Invalid operation: " + detail;
+}
+
+int run_op(const Command& c, std::string_view program) {
+  const std::string path = socket_path();
+  const json req = op_of(c);
+  if (req.contains("service") && !req["service"].contains("addr") && c.svc.fwmark == 0) {
+    std::fprintf(stderr, "%s: host names are not resolved yet: give addresses\n",
+                 std::string(program).c_str());
+    return 2;
+  }
+  const ApiAnswer a = api_call(path, "POST", "/v1/ops", req.dump());
+  if (!a.reached) return fail_reach(path, a.error);
+  if (a.status == 200) return 0;
+  const json err = json::parse(a.body, nullptr, false);
+  const std::string error = err.is_object() ? err.value("error", std::string()) : "";
+  const std::string detail = err.is_object() ? err.value("detail", std::string()) : a.body;
+  std::fprintf(stderr, "%s\n", op_message(c.kind, error, detail).c_str());
+  return 255;  // ipvsadm returns libipvs's -1
+}
+
+// -R: ipvsadm-restore input on stdin, one command per line.
+int run_restore(std::string_view program) {
+  int status = 0;
+  char* line = nullptr;
+  size_t cap = 0;
+  while (getline(&line, &cap, stdin) > 0) {
+    const auto r = parse_restore_line(line, program);
+    if (!r) continue;
+    if (!r->ok()) {
+      std::fputs(r->error().stderr_text().c_str(), stderr);
+      status = r->error().exit_code;
+      if (r->error().kind != ErrorKind::kPopt) break;
+      continue;
+    }
+    status = run_op(r->command(), program);
+  }
+  std::free(line);
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -204,12 +312,14 @@ int main(int argc, char** argv) {
       return run_list(c, false);
     case CommandKind::kSave:
       return run_list(c, true);
-    default:
-      // The control API serves reads so far; changes go through the config file and a reload.
-      std::fprintf(stderr,
-                   "%s: the '%s' command is not served by lvsd's control API yet; change the "
-                   "configuration file and reload (kill -HUP or POST /v1/reload)\n",
-                   std::string(args[0]).c_str(), std::string(command_name(c.kind)).c_str());
+    case CommandKind::kRestore:
+      return run_restore(args[0]);
+    case CommandKind::kStartDaemon:
+    case CommandKind::kStopDaemon:
+      std::fprintf(stderr, "%s: the connection sync daemon is not part of lvsd yet\n",
+                   std::string(args[0]).c_str());
       return 2;
+    default:
+      return run_op(c, args[0]);
   }
 }

@@ -1108,6 +1108,21 @@ Status Engine::edit_service(const ServiceSpec& spec) {
   return {};
 }
 
+Status Engine::zero_counters(const ServiceKey* key) {
+  Service* only = nullptr;
+  if (key != nullptr) {
+    only = find_service_mut(*key);
+    if (only == nullptr) return Status::error("no such service");
+  }
+  for (const auto& s : services_) {
+    if (!s || (only != nullptr && s.get() != only)) continue;
+    s->stats = {};
+    for (size_t i = 0; i < s->dests.size(); ++i) s->dest_at(i)->stats = {};
+  }
+  if (only == nullptr) counters_.total = {};
+  return {};
+}
+
 Status Engine::del_service(const ServiceKey& key) {
   Service* svc = find_service_mut(key);
   if (!svc) return Status::error("no such service");

@@ -146,6 +146,9 @@ class Engine {
   Status edit_dest(const ServiceKey& key, const DestSpec& spec);
   Status del_dest(const ServiceKey& key, const net::IpAddr& addr, uint16_t port);
   void flush();  // deletes every service; connections finish on their own
+  // ipvsadm -Z: zeroes the counters of one service and its real servers, or (nullptr) of every
+  // service and the totals (ip_vs_zero_service / ip_vs_zero_all).
+  Status zero_counters(const ServiceKey* key);
   // The snapshot must outlive its use: until the next set_routes() or the engine's end.
   void set_routes(const RouteTable* routes) {
     routes_ = routes;

@@ -1,5 +1,6 @@
 #include "daemon/director.h"
 
+#include "daemon/api_ops.h"
 #include "daemon/metrics.h"
 
 #include <poll.h>
@@ -498,6 +499,25 @@ bool Director::reload(std::string* err) {
   next.director.worker_rt_priority = a.worker_rt_priority;
   next.director.ftp_ports = a.ftp_ports;
   const size_t nops = ctl::diff(cfg_, next).size();
+  if (!apply_config(std::move(next), err)) return false;
+  spdlog::info("configuration reloaded: {} change{}", nops, nops == 1 ? "" : "s");
+  return true;
+}
+
+// What an engine refuses in `next`, tried on a scratch engine from an empty table: a change is
+// applied whole or not at all.
+std::string Director::validate(const ctl::Config& next) const {
+  core::EngineConfig ec;
+  ec.conn_capacity = 16;
+  ec.ftp_ports = cfg_.director.ftp_ports;
+  core::Engine scratch(ec);
+  const core::Status st = ctl::apply(scratch, ctl::diff(ctl::Config{}, next));
+  return st.ok() ? std::string() : st.message();
+}
+
+// Makes `next` the running configuration: the classifier learns new services first, the
+// engines get the difference, then the classifier forgets what went.
+bool Director::apply_config(ctl::Config next, std::string* err) {
   // Classify the new services' traffic before the engines know them: such packets are then
   // dropped as "no service" for a moment rather than answered by the kernel.
   ctl::Config both = next;
@@ -510,7 +530,6 @@ bool Director::reload(std::string* err) {
   refresh_marks();
   if (!sync_classifier(err)) return false;
   resolve_next_hops(false);
-  spdlog::info("configuration reloaded: {} change{}", nops, nops == 1 ? "" : "s");
   return true;
 }
 
@@ -671,6 +690,37 @@ ApiResponse Director::handle_api(const ApiRequest& r) {
   if (path == "/metrics") {
     if (!get) return {405, "text/plain", "use GET\n"};
     return {200, "text/plain; version=0.0.4", metrics_text(stats_object())};
+  }
+  if (path == "/v1/ops") {
+    if (r.method != "POST") return {405, "text/plain", "use POST\n"};
+    const nlohmann::json req = nlohmann::json::parse(r.body, nullptr, false);
+    ctl::Config next = cfg_;
+    OpResult res = req.is_discarded() ? OpResult{OpError::kBadRequest, "not JSON"}
+                                      : apply_op(req, next);
+    if (res.ok() && !res.zero) {
+      if (std::string why = validate(next); !why.empty()) res = {OpError::kInvalid, why};
+    }
+    if (!res.ok()) {
+      const unsigned code = res.error == OpError::kBadRequest ? 400 : 409;
+      return {code, "application/json",
+              nlohmann::json{{"error", std::string(op_error_name(res.error))},
+                             {"detail", res.detail}}
+                      .dump() +
+                  "\n"};
+    }
+    if (res.zero) {
+      for_each_worker([&](core::Engine& e, io::PacketIo&) {
+        e.zero_counters(res.zero_all ? nullptr : &res.zero_key);
+      });
+    } else {
+      std::string err;
+      if (!apply_config(std::move(next), &err)) {
+        return {500, "application/json",
+                nlohmann::json{{"error", "invalid"}, {"detail", err}}.dump() + "\n"};
+      }
+      spdlog::info("control API: {}", req.value("cmd", std::string()));
+    }
+    return {200, "application/json", "{\"ok\":true}\n"};
   }
   if (path == "/v1/reload") {
     if (r.method != "POST") return {405, "text/plain", "use POST\n"};

@@ -63,6 +63,8 @@ class Director final : public NeighSink {
     uint32_t queues;
   };
   nlohmann::json stats_object();
+  bool apply_config(ctl::Config next, std::string* err);
+  std::string validate(const ctl::Config& next) const;
   nlohmann::json conns_object();
   bool apply_services(const ctl::Config& from, const ctl::Config& to, std::string* err);
   bool sync_classifier(std::string* err);

@@ -9,9 +9,12 @@
 #   - lvsadm -Sn           the ipvsadm-restore form of the table
 #   - lvsadm -Ln --timeout the timeouts of the configuration
 #   - lvsadm -L -t VIP:81  "No such service", status 1, as ipvsadm
-#   - lvsadm -A ...        refused with a clear message (changes go through the config for now)
+#   - changes: -A/-a a second service on VIP:81 that then carries traffic (the classifier
+#     learns it), -e a weight, -d, -D; ipvsadm's messages and status 255 for a duplicate
+#     service, a server of a missing service, a missing server; -Z zeroes --stats; --set
+#     changes --timeout; -C then -R with the -S output restores the same table
 #   - GET /metrics         Prometheus text, read by prometheus_client's parser;
-#                          lvs_service_conns_total for the service is 30
+#                          lvs_service_conns_total counts the restored service's 6 connections
 #   - lvsd gone            lvsadm says it cannot reach lvsd, status 1
 source "$(dirname "$0")/lib.sh"
 
@@ -82,17 +85,55 @@ set -e
 assert_eq "missing service: status" "$rc" 1
 assert_eq "missing service: message" "$err" "No such service"
 
-set +e
-err=$(adm -A -t "$VIP:82" -s rr 2>&1)
-rc=$?
-set -e
-assert_eq "-A: status" "$rc" 2
-case $err in *"not served by lvsd's control API yet"*) ;; *) fail "-A: unclear refusal: $err" ;; esac
+# Changes through the API.
+adm -A -t "$VIP:81" -s rr || fail "lvsadm -A failed"
+for ip in "${RS_IPS[@]}"; do adm -a -t "$VIP:81" -r "$ip:80" -m -w 1 || fail "lvsadm -a $ip"; done
+http_seq 9 "http://$VIP:81/" "$E2E_TMP/p81.out"
+expect_spread "a service added with lvsadm" "$E2E_TMP/p81.out" 3 3 3
+adm -e -t "$VIP:81" -r "${RS_IPS[0]}:80" -m -w 0 || fail "lvsadm -e failed"
+assert_eq "-e: weight 0" \
+  "$(adm -Ln -t "$VIP:81" | awk -v a="${RS_IPS[0]}:80" '$2 == a {print $4}')" 0
+adm -d -t "$VIP:81" -r "${RS_IPS[2]}:80" || fail "lvsadm -d failed"
+assert_eq "-d: servers left" "$(adm -Ln -t "$VIP:81" | grep -c -- '-> 198\.')" 2
+expect_error() {  # WHAT STATUS MESSAGE cmd...
+  local what=$1 want_rc=$2 want=$3 got rc
+  shift 3
+  set +e
+  got=$("$@" 2>&1 >/dev/null)
+  rc=$?
+  set -e
+  assert_eq "$what: status" "$rc" "$want_rc"
+  assert_eq "$what: message" "$got" "$want"
+}
+expect_error "duplicate service" 255 "Service already exists" adm -A -t "$VIP:81" -s rr
+expect_error "server of a missing service" 255 "Service not defined" \
+  adm -a -t "$VIP:82" -r "${RS_IPS[0]}:80" -m
+expect_error "missing server" 255 "No such destination" \
+  adm -e -t "$VIP:81" -r "${RS_IPS[2]}:80" -m -w 3
+expect_error "unknown scheduler" 255 "Scheduler or persistence engine not found" \
+  adm -E -t "$VIP:81" -s nosuch
+adm -D -t "$VIP:81" || fail "lvsadm -D failed"
+expect_error "deleted service" 1 "No such service" adm -L -t "$VIP:81"
+
+adm -Z || fail "lvsadm -Z failed"
+assert_eq "-Z: service Conns" "$(adm -Ln --stats | awk '$1 == "TCP" {print $3}')" 0
+adm --set 600 60 200 || fail "lvsadm --set failed"
+assert_eq "--set" "$(adm -Ln --timeout)" "Timeout (tcp tcpfin udp): 600 60 200"
+
+adm -Sn >"$E2E_TMP/before.rules"
+adm -C || fail "lvsadm -C failed"
+assert_eq "-C: no service left" "$(adm -Ln | grep -c '^TCP' || true)" 0
+adm -R <"$E2E_TMP/before.rules" || fail "lvsadm -R failed"
+adm -Sn >"$E2E_TMP/after.rules"
+diff -u "$E2E_TMP/before.rules" "$E2E_TMP/after.rules" || fail "-R did not restore the table"
+http_seq 6 "http://$VIP:80/" "$E2E_TMP/restored.out"
+assert_eq "restored service answers" "$(count ERR "$E2E_TMP/restored.out")" 0
+e2e_log "lvsadm -A -a -e -d -D -Z --set -C -R through the API"
 
 curl -s --max-time 5 --unix-socket "$LVSD_SOCKET" http://lvsd/metrics >"$E2E_TMP/metrics.txt" ||
   fail "GET /metrics failed"
-grep -qx "lvs_service_conns_total{service=\"TCP $VIP:80\"} 30" "$E2E_TMP/metrics.txt" ||
-  fail "/metrics lacks the service's 30 connections"
+grep -qx "lvs_service_conns_total{service=\"TCP $VIP:80\"} 6" "$E2E_TMP/metrics.txt" ||
+  fail "/metrics lacks the restored service's 6 connections"
 # Debian's python3 (python3-prometheus-client, from scripts/install-deps.sh), whatever else is
 # first on PATH.
 pyprom=/usr/bin/python3
