@@ -4,11 +4,10 @@
 // it. The socket is $LVSD_SOCKET, else /run/lvsd.sock.
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "adm/args.h"
 #include "adm/list.h"
@@ -91,7 +90,9 @@ ListModel model_of(const json& st) {
       d.tun_type = tt == "gue" ? TunType::kGue : tt == "gre" ? TunType::kGre : TunType::kIpip;
       d.tun_port = jd.value("tun_port", uint16_t{0});
       const unsigned flags = jd.value("tun_flags", 0u);
-      d.tun_csum = (flags & 2) ? TunCsum::kRemCsum : (flags & 1) ? TunCsum::kCsum : TunCsum::kNoCsum;
+      d.tun_csum = (flags & 2)   ? TunCsum::kRemCsum
+                   : (flags & 1) ? TunCsum::kCsum
+                                 : TunCsum::kNoCsum;
       d.stats = stats_of(jd.value("stats", json::object()));
       s.servers.push_back(std::move(d));
     }
@@ -188,27 +189,47 @@ int run_list(const Command& c, bool save) {
 json op_of(const Command& c) {
   json req;
   switch (c.kind) {
-    case CommandKind::kAddService: req["cmd"] = "add-service"; break;
-    case CommandKind::kEditService: req["cmd"] = "edit-service"; break;
-    case CommandKind::kDeleteService: req["cmd"] = "delete-service"; break;
-    case CommandKind::kAddServer: req["cmd"] = "add-server"; break;
-    case CommandKind::kEditServer: req["cmd"] = "edit-server"; break;
-    case CommandKind::kDeleteServer: req["cmd"] = "delete-server"; break;
-    case CommandKind::kFlush: req["cmd"] = "flush"; break;
-    case CommandKind::kZero: req["cmd"] = "zero"; break;
+    case CommandKind::kAddService:
+      req["cmd"] = "add-service";
+      break;
+    case CommandKind::kEditService:
+      req["cmd"] = "edit-service";
+      break;
+    case CommandKind::kDeleteService:
+      req["cmd"] = "delete-service";
+      break;
+    case CommandKind::kAddServer:
+      req["cmd"] = "add-server";
+      break;
+    case CommandKind::kEditServer:
+      req["cmd"] = "edit-server";
+      break;
+    case CommandKind::kDeleteServer:
+      req["cmd"] = "delete-server";
+      break;
+    case CommandKind::kFlush:
+      req["cmd"] = "flush";
+      break;
+    case CommandKind::kZero:
+      req["cmd"] = "zero";
+      break;
     case CommandKind::kSetTimeout:
       req["cmd"] = "set-timeout";
-      req["timeouts"] = {{"tcp", c.timeout.tcp}, {"tcp_fin", c.timeout.tcp_fin},
-                         {"udp", c.timeout.udp}};
+      req["timeouts"] = {
+          {"tcp", c.timeout.tcp}, {"tcp_fin", c.timeout.tcp_fin}, {"udp", c.timeout.udp}};
       return req;
-    default: return req;
+    default:
+      return req;
   }
   if (c.has(Opt::kService)) {
     const ServiceArgs& v = c.svc;
     const bool v6 = v.af == lvs::net::Family::kV6;
-    json s = {{"proto", v.protocol},     {"port", v.port},
-              {"fwmark", v.fwmark},      {"af", v6 ? 6 : 4},
-              {"scheduler", v.scheduler}, {"sched_flags", v.flags & kSvcSchedFlagsMask},
+    json s = {{"proto", v.protocol},
+              {"port", v.port},
+              {"fwmark", v.fwmark},
+              {"af", v6 ? 6 : 4},
+              {"scheduler", v.scheduler},
+              {"sched_flags", v.flags & kSvcSchedFlagsMask},
               {"ops", (v.flags & kSvcFlagOnePacket) != 0}};
     if (v.endpoint.addr) s["addr"] = v.endpoint.addr->to_string();
     if (v.flags & kSvcFlagPersistent) {

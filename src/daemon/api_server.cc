@@ -1,5 +1,6 @@
 #include "daemon/api_server.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -10,7 +11,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdlib>
-#include <spdlog/spdlog.h>
 
 namespace lvs::daemon {
 

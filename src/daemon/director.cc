@@ -1,6 +1,6 @@
 #include "daemon/director.h"
 
-#include "daemon/api_ops.h"
+#include "ctl/api_ops.h"
 #include "daemon/metrics.h"
 
 #include <poll.h>
@@ -695,15 +695,15 @@ ApiResponse Director::handle_api(const ApiRequest& r) {
     if (r.method != "POST") return {405, "text/plain", "use POST\n"};
     const nlohmann::json req = nlohmann::json::parse(r.body, nullptr, false);
     ctl::Config next = cfg_;
-    OpResult res = req.is_discarded() ? OpResult{OpError::kBadRequest, "not JSON"}
-                                      : apply_op(req, next);
+    ctl::OpResult res = req.is_discarded() ? ctl::OpResult{ctl::OpError::kBadRequest, "not JSON"}
+                                      : ctl::apply_op(req, next);
     if (res.ok() && !res.zero) {
-      if (std::string why = validate(next); !why.empty()) res = {OpError::kInvalid, why};
+      if (std::string why = validate(next); !why.empty()) res = {ctl::OpError::kInvalid, why};
     }
     if (!res.ok()) {
-      const unsigned code = res.error == OpError::kBadRequest ? 400 : 409;
+      const unsigned code = res.error == ctl::OpError::kBadRequest ? 400 : 409;
       return {code, "application/json",
-              nlohmann::json{{"error", std::string(op_error_name(res.error))},
+              nlohmann::json{{"error", std::string(ctl::op_error_name(res.error))},
                              {"detail", res.detail}}
                       .dump() +
                   "\n"};

@@ -88,10 +88,9 @@ std::string metrics_text(const nlohmann::json& stats) {
     for (size_t i = 0; i < svc.size(); ++i) svc[i].add(sl, num(st, kCounters[i].first));
     for (const auto& d : s.value("dests", nlohmann::json::array())) {
       const std::string addr = d.value("addr", "");
-      const std::string server =
-          addr.find(':') != std::string::npos
-              ? fmt::format("[{}]:{}", addr, num(d, "port"))
-              : fmt::format("{}:{}", addr, num(d, "port"));
+      const std::string server = addr.find(':') != std::string::npos
+                                     ? fmt::format("[{}]:{}", addr, num(d, "port"))
+                                     : fmt::format("{}:{}", addr, num(d, "port"));
       const std::string dl = fmt::format("{},server=\"{}\"", sl, escape(server));
       const auto& ds = d.value("stats", nlohmann::json::object());
       for (size_t i = 0; i < dst.size(); ++i) dst[i].add(dl, num(ds, kCounters[i].first));

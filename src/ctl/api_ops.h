@@ -16,7 +16,7 @@
 
 #include "ctl/config.h"
 
-namespace lvs::daemon {
+namespace lvs::ctl {
 
 // Why a change was refused; lvsadm turns each into ipvsadm's message for the command.
 enum class OpError {
@@ -39,7 +39,7 @@ struct OpResult {
   bool ok() const { return error == OpError::kNone; }
 };
 
-// Applies `req` to `cfg` (on error `cfg` may be half-changed: pass a copy).
-OpResult apply_op(const nlohmann::json& req, ctl::Config& cfg);
+// Applies `req` to `cfg`; a refused request leaves `cfg` as it was.
+OpResult apply_op(const nlohmann::json& req, Config& cfg);
 
-}  // namespace lvs::daemon
+}  // namespace lvs::ctl

@@ -1,10 +1,11 @@
-#include "daemon/api_ops.h"
+#include "ctl/api_ops.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "sched/registry.h"
 
-namespace lvs::daemon {
+namespace lvs::ctl {
 
 namespace {
 
@@ -29,6 +30,21 @@ template <typename T>
 T num(const json& j, const char* key, T dflt) {
   const auto it = j.find(key);
   return it != j.end() && it->is_number() ? it->get<T>() : dflt;
+}
+
+// A string or boolean member; `dflt` when absent, nullopt when of another type (never throws,
+// unlike json::value()).
+std::optional<std::string> str(const json& j, const char* key, const char* dflt) {
+  const auto it = j.find(key);
+  if (it == j.end()) return std::string(dflt);
+  if (!it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+std::optional<bool> boolean(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end()) return false;
+  if (!it->is_boolean()) return std::nullopt;
+  return it->get<bool>();
 }
 
 bool read_key(const json& s, core::ServiceKey* key) {
@@ -56,30 +72,41 @@ core::Fwd fwd_of(const std::string& name, bool* ok) {
 }
 
 // -A/-E: the service's settings as ipvsadm gives them (whole, defaults included).
-OpResult set_service(const json& s, ctl::VirtualServerConf& vs) {
-  vs.scheduler = s.value("scheduler", std::string("wlc"));
-  if (sched::find_scheduler(vs.scheduler) == nullptr) {
-    return fail(OpError::kNoScheduler, "unknown scheduler '" + vs.scheduler + "'");
+OpResult set_service(const json& s, VirtualServerConf& vs) {
+  const auto sched = str(s, "scheduler", "wlc");
+  const auto ops = boolean(s, "ops");
+  if (!sched || !ops) {
+    return fail(OpError::kBadRequest, "\"scheduler\" is a string, \"ops\" a boolean");
   }
+  if (sched::find_scheduler(*sched) == nullptr) {
+    return fail(OpError::kNoScheduler, "unknown scheduler '" + *sched + "'");
+  }
+  const uint8_t width = vs.key.addr.family == net::Family::kV6 ? 128 : 32;
+  vs.scheduler = *sched;
   vs.sched_flags = num<uint32_t>(s, "sched_flags", 0) & 0x38;
   vs.persistence_timeout = num<uint32_t>(s, "timeout", 0);
-  const uint8_t width = vs.key.addr.family == net::Family::kV6 ? 128 : 32;
   vs.persistence_prefix = std::min<uint8_t>(num<uint8_t>(s, "prefix", width), width);
-  vs.one_packet = s.value("ops", false);
+  vs.one_packet = *ops;
   return {};
 }
 
-OpResult set_server(const json& d, ctl::RealServerConf& rs) {
+OpResult set_server(const json& d, RealServerConf& rs) {
   bool ok = false;
-  rs.fwd = fwd_of(d.value("fwd", std::string("Route")), &ok);
+  const auto fwd = str(d, "fwd", "Route");
+  const auto tt = str(d, "tun_type", "ipip");
+  if (!fwd || !tt) return fail(OpError::kBadRequest, "\"fwd\" and \"tun_type\" are strings");
+  const core::Fwd method = fwd_of(*fwd, &ok);
   if (!ok) return fail(OpError::kBadRequest, "unknown forwarding method");
+  if (*tt != "ipip" && *tt != "gue" && *tt != "gre") {
+    return fail(OpError::kBadRequest, "unknown tunnel type '" + *tt + "'");
+  }
+  rs.fwd = method;
   rs.weight = num<int32_t>(d, "weight", 1);
   rs.u_threshold = num<uint32_t>(d, "u_threshold", 0);
   rs.l_threshold = num<uint32_t>(d, "l_threshold", 0);
-  const std::string tt = d.value("tun_type", std::string("ipip"));
-  rs.tun_type = tt == "gue" ? core::TunType::kGue
-                : tt == "gre" ? core::TunType::kGre
-                              : core::TunType::kIpip;
+  rs.tun_type = *tt == "gue"   ? core::TunType::kGue
+                : *tt == "gre" ? core::TunType::kGre
+                               : core::TunType::kIpip;
   rs.tun_port = num<uint16_t>(d, "tun_port", 0);
   rs.tun_flags = num<uint16_t>(d, "tun_flags", 0);
   return {};
@@ -89,18 +116,25 @@ OpResult set_server(const json& d, ctl::RealServerConf& rs) {
 
 std::string_view op_error_name(OpError e) {
   switch (e) {
-    case OpError::kNone: return "none";
-    case OpError::kBadRequest: return "bad-request";
-    case OpError::kExists: return "exists";
-    case OpError::kNoService: return "no-service";
-    case OpError::kNoServer: return "no-server";
-    case OpError::kNoScheduler: return "no-scheduler";
-    case OpError::kInvalid: return "invalid";
+    case OpError::kNone:
+      return "none";
+    case OpError::kBadRequest:
+      return "bad-request";
+    case OpError::kExists:
+      return "exists";
+    case OpError::kNoService:
+      return "no-service";
+    case OpError::kNoServer:
+      return "no-server";
+    case OpError::kNoScheduler:
+      return "no-scheduler";
+    case OpError::kInvalid:
+      return "invalid";
   }
   return "invalid";
 }
 
-OpResult apply_op(const json& req, ctl::Config& cfg) {
+OpResult apply_op(const json& req, Config& cfg) {
   if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string()) {
     return fail(OpError::kBadRequest, "a JSON object with \"cmd\" is expected");
   }
@@ -110,14 +144,16 @@ OpResult apply_op(const json& req, ctl::Config& cfg) {
     return {};
   }
   if (cmd == "set-timeout") {
-    const json t = req.value("timeouts", json::object());
+    const auto tit = req.find("timeouts");
+    const json t = tit != req.end() && tit->is_object() ? *tit : json::object();
     // ipvsadm --set: 0 leaves a value as it is.
     if (const uint32_t v = num<uint32_t>(t, "tcp", 0)) cfg.timeouts.tcp[core::kTcpEstablished] = v;
     if (const uint32_t v = num<uint32_t>(t, "tcp_fin", 0)) cfg.timeouts.tcp[core::kTcpFinWait] = v;
     if (const uint32_t v = num<uint32_t>(t, "udp", 0)) cfg.timeouts.udp = v;
     return {};
   }
-  const json s = req.value("service", json::object());
+  const auto sit = req.find("service");
+  const json s = sit != req.end() && sit->is_object() ? *sit : json::object();
   core::ServiceKey key;
   const bool has_key = s.is_object() && !s.empty();
   if (has_key && !read_key(s, &key)) return fail(OpError::kBadRequest, "bad service");
@@ -137,7 +173,7 @@ OpResult apply_op(const json& req, ctl::Config& cfg) {
                           [&](const auto& vs) { return vs.key == key; });
   if (cmd == "add-service") {
     if (svc != cfg.services.end()) return fail(OpError::kExists);
-    ctl::VirtualServerConf vs;
+    VirtualServerConf vs;
     vs.key = key;
     if (OpResult r = set_service(s, vs); !r.ok()) return r;
     cfg.services.push_back(std::move(vs));
@@ -149,8 +185,9 @@ OpResult apply_op(const json& req, ctl::Config& cfg) {
     cfg.services.erase(svc);
     return {};
   }
-  const json d = req.value("server", json::object());
-  ctl::RealServerConf rs;
+  const auto dit = req.find("server");
+  const json d = dit != req.end() && dit->is_object() ? *dit : json::object();
+  RealServerConf rs;
   if (!read_addr(d, "addr", &rs.addr)) return fail(OpError::kBadRequest, "bad server address");
   rs.port = num<uint16_t>(d, "port", 0);
   auto& list = svc->real_servers;
@@ -171,4 +208,4 @@ OpResult apply_op(const json& req, ctl::Config& cfg) {
   return fail(OpError::kBadRequest, "unknown cmd '" + cmd + "'");
 }
 
-}  // namespace lvs::daemon
+}  // namespace lvs::ctl
