@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "sched/flags.h"
 #include "sched/registry.h"
 
 namespace lvs::ctl {
@@ -83,7 +84,8 @@ OpResult set_service(const json& s, VirtualServerConf& vs) {
   }
   const uint8_t width = vs.key.addr.family == net::Family::kV6 ? 128 : 32;
   vs.scheduler = *sched;
-  vs.sched_flags = num<uint32_t>(s, "sched_flags", 0) & 0x38;
+  vs.sched_flags = num<uint32_t>(s, "sched_flags", 0) &
+                   (sched::kSchedFlag1 | sched::kSchedFlag2 | sched::kSchedFlag3);
   vs.persistence_timeout = num<uint32_t>(s, "timeout", 0);
   vs.persistence_prefix = std::min<uint8_t>(num<uint8_t>(s, "prefix", width), width);
   vs.one_packet = *ops;
