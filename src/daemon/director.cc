@@ -50,6 +50,11 @@ nlohmann::json counters_json(const core::Counters& c) {
           {"inbytes", c.inbytes}, {"outbytes", c.outbytes}};
 }
 
+nlohmann::json rates_json(const core::Rates& r) {
+  return {{"cps", r.cps},     {"inpps", r.inpps},   {"outpps", r.outpps},
+          {"inbps", r.inbps}, {"outbps", r.outbps}};
+}
+
 }  // namespace
 
 std::string locate_bpf_dir(const std::string& install_dir) {
@@ -533,37 +538,24 @@ bool Director::apply_config(ctl::Config next, std::string* err) {
   return true;
 }
 
-nlohmann::json Director::stats_object() {
+std::vector<core::ServiceSnapshot> Director::merged_snapshot(core::EngineCounters* total,
+                                                           io::IoCounters* io_total,
+                                                           uint64_t* conns) {
   std::vector<core::ServiceSnapshot> merged;
+  for_each_worker([&](core::Engine& e, io::PacketIo& io) {
+    if (total != nullptr) *total += e.counters();
+    if (io_total != nullptr) *io_total += io.counters();
+    if (conns != nullptr) *conns += e.conns().size();
+    merge_snapshot(merged, e.snapshot());
+  });
+  return merged;
+}
+
+nlohmann::json Director::stats_object() {
   core::EngineCounters total;
   io::IoCounters io_total;
   uint64_t conns = 0;
-  for_each_worker([&](core::Engine& e, io::PacketIo& io) {
-    total += e.counters();
-    io_total += io.counters();
-    conns += e.conns().size();
-    auto snap = e.snapshot();
-    if (merged.empty()) {
-      merged = std::move(snap);
-      return;
-    }
-    for (auto& s : snap) {
-      for (auto& m : merged) {
-        if (!(m.key == s.key)) continue;
-        m.stats += s.stats;
-        for (auto& d : s.dests) {
-          for (auto& md : m.dests) {
-            if (md.addr == d.addr && md.port == d.port) {
-              md.stats += d.stats;
-              md.active_conns += d.active_conns;
-              md.inactive_conns += d.inactive_conns;
-              md.persist_conns += d.persist_conns;
-            }
-          }
-        }
-      }
-    }
-  });
+  const std::vector<core::ServiceSnapshot> merged = merged_snapshot(&total, &io_total, &conns);
   nlohmann::json j;
   j["services"] = nlohmann::json::array();
   for (const auto& s : merged) {
@@ -578,6 +570,7 @@ nlohmann::json Director::stats_object() {
                          {"persistence_prefix", s.persistence_prefix},
                          {"one_packet", s.one_packet},
                          {"stats", counters_json(s.stats)},
+                         {"rates", rates_json(rates_.service(s.key))},
                          {"dests", nlohmann::json::array()}};
     for (const auto& d : s.dests) {
       js["dests"].push_back({{"addr", d.addr.to_string()},
@@ -592,7 +585,8 @@ nlohmann::json Director::stats_object() {
                              {"tun_type", std::string(core::tun_type_name(d.tun_type))},
                              {"tun_port", d.tun_port},
                              {"tun_flags", d.tun_flags},
-                             {"stats", counters_json(d.stats)}});
+                             {"stats", counters_json(d.stats)},
+                             {"rates", rates_json(rates_.dest(s.key, d.addr, d.port))}});
     }
     j["services"].push_back(std::move(js));
   }
@@ -712,6 +706,7 @@ ApiResponse Director::handle_api(const ApiRequest& r) {
       for_each_worker([&](core::Engine& e, io::PacketIo&) {
         e.zero_counters(res.zero_all ? nullptr : &res.zero_key);
       });
+      rates_.zeroed(res.zero_all ? nullptr : &res.zero_key);
     } else {
       std::string err;
       if (!apply_config(std::move(next), &err)) {
@@ -802,6 +797,7 @@ void Director::run() {
         // Nothing to do: the next tick comes anyway.
       }
       ++ticks;
+      if (ticks % core::RateEstimator::kIntervalSeconds == 0) rates_.sample(merged_snapshot());
       write_stats_file();
       if (ticks % 5 == 0) {
         refresh_marks();

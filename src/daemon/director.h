@@ -17,6 +17,7 @@
 #include "net/headers.h"
 #include "ctl/config.h"
 #include "daemon/api_server.h"
+#include "daemon/stats_book.h"
 #include "daemon/worker.h"
 #include "io/netlink.h"
 #include "io/steal_program.h"
@@ -63,6 +64,10 @@ class Director final : public NeighSink {
     uint32_t queues;
   };
   nlohmann::json stats_object();
+  // Every worker's services and servers summed; the totals too when asked.
+  std::vector<core::ServiceSnapshot> merged_snapshot(core::EngineCounters* total = nullptr,
+                                                     io::IoCounters* io_total = nullptr,
+                                                     uint64_t* conns = nullptr);
   bool apply_config(ctl::Config next, std::string* err);
   std::string validate(const ctl::Config& next) const;
   nlohmann::json conns_object();
@@ -96,6 +101,7 @@ class Director final : public NeighSink {
   boost::unordered_flat_map<core::FtpEndpoint, std::chrono::steady_clock::time_point,
                             core::FtpHash>
       ftp_dyn_;
+  StatsBook rates_;  // sampled every 2 s by the control loop
   bool stopping_ = false;
   // Held by the control loop while it handles events and by the API thread while it serves a
   // request: the two never touch the director's state at once.

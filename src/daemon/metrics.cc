@@ -77,6 +77,23 @@ std::string metrics_text(const nlohmann::json& stats) {
     dst.emplace_back(fmt::format("lvs_real_server_{}_total", key), "counter",
                      fmt::format("Real server: {}.", help));
   }
+  // IPVS's estimator: gauges, as ipvsadm --rate shows them.
+  static constexpr std::pair<const char*, const char*> kRates[] = {
+      {"cps", "connections per second"},
+      {"inpps", "packets per second from clients"},
+      {"outpps", "packets per second to clients"},
+      {"inbps", "bytes per second from clients"},
+      {"outbps", "bytes per second to clients"}};
+  std::vector<Family> svc_rate, dst_rate;
+  for (const auto& [key, help] : kRates) {
+    svc_rate.emplace_back(fmt::format("lvs_service_{}", key), "gauge",
+                          fmt::format("Virtual service: {} (IPVS estimator: 2 s samples, EWMA "
+                                      "1/4).",
+                                      help));
+    dst_rate.emplace_back(fmt::format("lvs_real_server_{}", key), "gauge",
+                          fmt::format("Real server: {} (IPVS estimator: 2 s samples, EWMA 1/4).",
+                                      help));
+  }
   Family active("lvs_real_server_active_connections", "gauge",
                 "Real server: connections in ESTABLISHED (IPVS ActiveConn).");
   Family inactive("lvs_real_server_inactive_connections", "gauge",
@@ -86,6 +103,8 @@ std::string metrics_text(const nlohmann::json& stats) {
     const std::string sl = fmt::format("service=\"{}\"", escape(s.value("key", "")));
     const auto& st = s.value("stats", nlohmann::json::object());
     for (size_t i = 0; i < svc.size(); ++i) svc[i].add(sl, num(st, kCounters[i].first));
+    const auto& sr = s.value("rates", nlohmann::json::object());
+    for (size_t i = 0; i < svc_rate.size(); ++i) svc_rate[i].add(sl, num(sr, kRates[i].first));
     for (const auto& d : s.value("dests", nlohmann::json::array())) {
       const std::string addr = d.value("addr", "");
       const std::string server = addr.find(':') != std::string::npos
@@ -94,6 +113,8 @@ std::string metrics_text(const nlohmann::json& stats) {
       const std::string dl = fmt::format("{},server=\"{}\"", sl, escape(server));
       const auto& ds = d.value("stats", nlohmann::json::object());
       for (size_t i = 0; i < dst.size(); ++i) dst[i].add(dl, num(ds, kCounters[i].first));
+      const auto& dr = d.value("rates", nlohmann::json::object());
+      for (size_t i = 0; i < dst_rate.size(); ++i) dst_rate[i].add(dl, num(dr, kRates[i].first));
       active.add(dl, num(d, "active_conns"));
       inactive.add(dl, num(d, "inactive_conns"));
       weight.add(dl, num(d, "weight"));
@@ -102,6 +123,8 @@ std::string metrics_text(const nlohmann::json& stats) {
   std::string out;
   for (const auto& f : svc) f.write(out);
   for (const auto& f : dst) f.write(out);
+  for (const auto& f : svc_rate) f.write(out);
+  for (const auto& f : dst_rate) f.write(out);
   active.write(out);
   inactive.write(out);
   weight.write(out);
