@@ -415,7 +415,7 @@ EOF
   local stats=$WORK/lvsd-$name-stats.json
   rm -f "$stats"
   # lvsd and its workers share DIR_CPU with the ingress NAPI kthread.
-  local args=(-f "$conf" --stats-file "$stats" --socket "$WORK/lvsd.sock")
+  local args=(--foreground -f "$conf" --stats-file "$stats" --socket "$WORK/lvsd.sock")
   [ -f "$BUILD/bpf/lvs_xdp.bpf.o" ] && args+=(--bpf-dir "$BUILD/bpf")
   # shellcheck disable=SC2206  # LVSD_ARGS: extra lvsd arguments, split on spaces
   args+=(${LVSD_ARGS:-})

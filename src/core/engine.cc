@@ -1322,8 +1322,18 @@ std::vector<BackendEndpoint> Engine::nat_backends() const {
 
 std::vector<ConnSnapshot> Engine::list_conns(bool templates_only, size_t max) const {
   std::vector<ConnSnapshot> out;
+  if (max == 0) return out;
+  visit_conns(templates_only, [&](const ConnSnapshot& s) {
+    out.push_back(s);
+    return out.size() < max;
+  });
+  return out;
+}
+
+void Engine::visit_conns(bool templates_only,
+                         const std::function<bool(const ConnSnapshot&)>& visit) const {
   const uint32_t now = wheel_.now_tick();
-  for (uint32_t i = 0; i < conns_.capacity() && out.size() < max; ++i) {
+  for (uint32_t i = 0; i < conns_.capacity(); ++i) {
     const Conn& c = conns_.at(i);
     if (!(c.flags & kConnInUse)) continue;
     const bool is_template = c.flags & kConnTemplate;
@@ -1354,9 +1364,8 @@ std::vector<ConnSnapshot> Engine::list_conns(bool templates_only, size_t max) co
                          ? (c.expires - now + TimerWheel::kTicksPerSec - 1) / TimerWheel::kTicksPerSec
                          : 0;
     s.n_control = is_template ? c.n_control : 0;
-    out.push_back(s);
+    if (!visit(s)) return;
   }
-  return out;
 }
 
 std::vector<ServiceSnapshot> Engine::snapshot() const {

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -194,6 +195,9 @@ class Engine {
   const ConnTable& conns() const { return conns_; }
   // Up to `max` entries; with templates_only, persistence templates alone.
   std::vector<ConnSnapshot> list_conns(bool templates_only = false, size_t max = SIZE_MAX) const;
+  // Each entry in table order until `visit` returns false (control path: a call per entry).
+  void visit_conns(bool templates_only,
+                   const std::function<bool(const ConnSnapshot&)>& visit) const;
   const Dest* dest(uint32_t index) const {
     return index < dests_.size() ? dests_[index].get() : nullptr;
   }

@@ -32,8 +32,11 @@ class ApiServer {
   ApiServer& operator=(const ApiServer&) = delete;
 
   // Binds `path` (a stale socket file left by a dead lvsd is replaced; a live one is refused),
-  // mode 0600, and serves `handler` on a thread. False with `err` when it cannot.
-  bool start(const std::string& path, Handler handler, std::string* err);
+  // mode 0600, and, when `tcp` is set (ADDR:PORT, [V6]:PORT), a TCP listener that serves GET
+  // only: reading state and metrics from the network, changes only through the socket file,
+  // whose permissions are the authentication. Either may be empty. Serves `handler` on a
+  // thread. False with `err` when it cannot, and nothing is left bound.
+  bool start(const std::string& path, const std::string& tcp, Handler handler, std::string* err);
   // Stops serving and removes the socket file.
   void stop();
 

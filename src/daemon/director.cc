@@ -24,6 +24,7 @@
 #include "io/af_xdp_io.h"
 #include "io/ifaces.h"
 #include "io/nft_marks.h"
+#include "io/null_io.h"
 
 namespace lvs::daemon {
 
@@ -49,6 +50,14 @@ nlohmann::json counters_json(const core::Counters& c) {
   return {{"conns", c.conns}, {"inpkts", c.inpkts}, {"outpkts", c.outpkts},
           {"inbytes", c.inbytes}, {"outbytes", c.outbytes}};
 }
+
+struct BackendHash {
+  size_t operator()(const core::BackendEndpoint& b) const {
+    size_t h = core::FtpHash{}(b.addr);
+    boost::hash_combine(h, (uint32_t(b.proto) << 16) | b.port);
+    return h;
+  }
+};
 
 nlohmann::json rates_json(const core::Rates& r) {
   return {{"cps", r.cps},     {"inpps", r.inpps},   {"outpps", r.outpps},
@@ -89,10 +98,7 @@ void Director::block_signals() {
 
 bool Director::start(const ctl::Config& cfg, std::string* err) {
   const auto names = interface_names(cfg, opts_);
-  if (names.empty()) {
-    *err = "no interface to attach: add `interface NAME` to the director block or use -i NAME";
-    return false;
-  }
+  if (names.empty()) return start_control_only(cfg, err);
   if (names.size() > LVS_MAX_IFACES) {
     *err = "at most " + std::to_string(LVS_MAX_IFACES) + " interfaces can be attached";
     return false;
@@ -219,14 +225,56 @@ bool Director::start(const ctl::Config& cfg, std::string* err) {
   }
   for (auto& w : workers_) w->start();
   resolve_next_hops(true);
-  if (!opts_.api_socket.empty() &&
-      !api_.start(opts_.api_socket, [this](const ApiRequest& r) { return handle_api(r); }, err)) {
+  if (!start_api(err)) {
     stop();
     return false;
   }
   spdlog::info("lvsd forwarding: {} service{}, {} worker{}, {} backend", cfg.services.size(),
                cfg.services.size() == 1 ? "" : "s", workers, workers == 1 ? "" : "s",
                xdp ? "af_xdp" : "af_packet");
+  write_stats_file();
+  return true;
+}
+
+bool Director::start_api(std::string* err) {
+  if (opts_.api_socket.empty() && opts_.api_listen.empty()) return true;
+  if (!api_.start(opts_.api_socket, opts_.api_listen,
+                  [this](const ApiRequest& r) { return handle_api(r); }, err)) {
+    return false;
+  }
+  if (!opts_.api_listen.empty()) spdlog::info("API (read-only) on tcp {}", opts_.api_listen);
+  return true;
+}
+
+// No interface: one worker whose engine holds the services and answers the API, and no packet
+// path at all (no classifier, no sockets, no neighbour resolution: nothing leaves the host).
+bool Director::start_control_only(const ctl::Config& cfg, std::string* err) {
+  control_only_ = true;
+  netlink_ = io::Netlink::open(err);
+  if (!netlink_) return false;
+  mesh_ = std::make_unique<Mesh>(uint16_t(1));
+  core::EngineConfig ec;
+  ec.conn_capacity = cfg.director.conn_capacity;
+  ec.hash_seed = random_u64();
+  ec.steer_seed = random_u64();
+  ec.expire_nodest_conn = cfg.director.expire_nodest_conn;
+  ec.ftp_ports = cfg.director.ftp_ports;
+  workers_.push_back(
+      std::make_unique<Worker>(uint16_t(0), std::make_unique<io::NullIo>(), ec, *mesh_, *this, 0));
+  mesh_->set_workers({workers_.back().get()});
+  if (!apply_services(ctl::Config{}, cfg, err)) {
+    workers_.clear();
+    return false;
+  }
+  cfg_ = cfg;
+  workers_.back()->start();
+  if (!start_api(err)) {
+    stop();
+    return false;
+  }
+  spdlog::info("lvsd control plane only (no interface attached): {} service{}, API on {}",
+               cfg.services.size(), cfg.services.size() == 1 ? "" : "s",
+               opts_.api_socket.empty() ? "nothing" : opts_.api_socket);
   write_stats_file();
   return true;
 }
@@ -256,6 +304,7 @@ bool Director::apply_services(const ctl::Config& from, const ctl::Config& to, st
 // Re-reads the nftables ruleset when fwmark services exist and hands the engines what their
 // marking rules would set. True when the rules changed (the classifier must follow).
 bool Director::refresh_marks() {
+  if (control_only_) return true;
   std::vector<core::MarkRule> rules;
   std::vector<std::string> warnings;
   bool any_fwmark = false;
@@ -313,6 +362,7 @@ bool Director::refresh_marks() {
 }
 
 bool Director::sync_classifier(std::string* err) {
+  if (!xdp_ && !steal_) return true;  // control plane only
   std::vector<lvs_endpoint> services;
   for (const auto& vs : cfg_.services) {
     if (vs.key.fwmark != 0) continue;  // reached through the marked endpoints below
@@ -328,10 +378,11 @@ bool Director::sync_classifier(std::string* err) {
     services.push_back(io::make_endpoint(m.proto, m.addr, m.port));
   }
   std::vector<core::BackendEndpoint> backends;
+  boost::unordered_flat_set<core::BackendEndpoint, BackendHash> seen_backends;
   boost::unordered_flat_set<core::FtpEndpoint, core::FtpHash> ftp_live;
   for_each_worker([&](core::Engine& e, io::PacketIo&) {
     for (const auto& b : e.nat_backends()) {
-      if (std::find(backends.begin(), backends.end(), b) == backends.end()) backends.push_back(b);
+      if (seen_backends.insert(b).second) backends.push_back(b);
     }
     for (const auto& f : e.ftp_endpoints()) ftp_live.insert(f);
   });
@@ -447,7 +498,7 @@ void Director::handle_neigh_requests() {
 // for ahead of traffic; with `all`, also those already resolved, which keeps them fresh (lvsd's
 // packets bypass the kernel, so the kernel never confirms them itself).
 void Director::resolve_next_hops(bool all) {
-  if (!routes_) return;
+  if (!routes_ || control_only_) return;
   std::set<std::pair<uint32_t, net::IpAddr>> hops;
   for (const auto& vs : cfg_.services) {
     for (const auto& rs : vs.real_servers) {
@@ -645,26 +696,39 @@ nlohmann::json Director::stats_object() {
 
 std::string Director::stats_json() { return stats_object().dump(1); }
 
-// Every worker's connections and templates, as ipvsadm -Lc lists them.
-nlohmann::json Director::conns_object() {
+// A page of every worker's connections and templates that match `q`, as ipvsadm -Lc lists
+// them: {"conns": [...], "matched": M, "next_offset": N or null}.
+nlohmann::json Director::conns_object(const ConnQuery& q) {
   nlohmann::json out = nlohmann::json::array();
+  size_t matched = 0;
   for_each_worker([&](core::Engine& e, io::PacketIo&) {
-    for (const core::ConnSnapshot& c : e.list_conns(false, 1u << 20)) {
-      out.push_back({{"proto", c.proto},
-                     {"template", c.is_template},
-                     {"caddr", c.caddr.to_string()},
-                     {"cport", c.cport},
-                     {"vaddr", c.vaddr.family == net::Family::kNone ? "" : c.vaddr.to_string()},
-                     {"vport", c.vport},
-                     {"daddr", c.daddr.to_string()},
-                     {"dport", c.dport},
-                     {"fwmark", c.fwmark},
-                     {"fwd", std::string(core::fwd_name(c.fwd))},
-                     {"state", std::string(c.state)},
-                     {"expires", c.expires_in_s}});
-    }
+    e.visit_conns(false, [&](const core::ConnSnapshot& c) {
+      if (!q.matches(c)) return true;
+      if (matched++ < q.offset || out.size() >= q.limit) return true;
+      nlohmann::json j = {{"proto", c.proto},
+                          {"template", c.is_template},
+                          {"caddr", c.caddr.to_string()},
+                          {"cport", c.cport},
+                          {"vaddr", c.vaddr.family == net::Family::kNone ? "" : c.vaddr.to_string()},
+                          {"vport", c.vport},
+                          {"daddr", c.daddr.to_string()},
+                          {"dport", c.dport},
+                          {"fwmark", c.fwmark},
+                          {"fwd", std::string(core::fwd_name(c.fwd))},
+                          {"state", std::string(c.state)},
+                          {"expires", c.expires_in_s}};
+      if (c.laddr.family != net::Family::kNone) {
+        j["laddr"] = c.laddr.to_string();
+        j["lport"] = c.lport;
+      }
+      out.push_back(std::move(j));
+      return true;
+    });
   });
-  return out;
+  const size_t next = q.offset + out.size();
+  return {{"conns", std::move(out)},
+          {"matched", matched},
+          {"next_offset", next < matched ? nlohmann::json(next) : nlohmann::json(nullptr)}};
 }
 
 // The control API (GET /v1/state, /v1/conns, /metrics; POST /v1/reload), run on the API
@@ -679,7 +743,16 @@ ApiResponse Director::handle_api(const ApiRequest& r) {
   }
   if (path == "/v1/conns") {
     if (!get) return {405, "text/plain", "use GET\n"};
-    return {200, "application/json", conns_object().dump() + "\n"};
+    const size_t qm = r.target.find('?');
+    std::string why;
+    const auto q = parse_conn_query(
+        qm == std::string::npos ? std::string_view{} : std::string_view(r.target).substr(qm + 1),
+        &why);
+    if (!q) {
+      return {400, "application/json",
+              nlohmann::json{{"error", "bad_request"}, {"detail", why}}.dump() + "\n"};
+    }
+    return {200, "application/json", conns_object(*q).dump() + "\n"};
   }
   if (path == "/metrics") {
     if (!get) return {405, "text/plain", "use GET\n"};

@@ -17,6 +17,7 @@
 #include "net/headers.h"
 #include "ctl/config.h"
 #include "daemon/api_server.h"
+#include "daemon/conn_query.h"
 #include "daemon/stats_book.h"
 #include "daemon/worker.h"
 #include "io/netlink.h"
@@ -30,6 +31,7 @@ struct DirectorOptions {
   std::vector<std::string> extra_interfaces;  // -i on the command line
   std::string stats_file;                      // empty: none
   std::string api_socket;                      // the control API's Unix socket; empty: none
+  std::string api_listen;                      // ADDR:PORT for the read-only TCP API; empty: none
   std::string bpf_dir;                         // where lvs_xdp.bpf.o and lvs_steal.bpf.o are
 };
 
@@ -63,6 +65,8 @@ class Director final : public NeighSink {
     uint32_t ifindex;
     uint32_t queues;
   };
+  bool start_api(std::string* err);
+  bool start_control_only(const ctl::Config& cfg, std::string* err);
   nlohmann::json stats_object();
   // Every worker's services and servers summed; the totals too when asked.
   std::vector<core::ServiceSnapshot> merged_snapshot(core::EngineCounters* total = nullptr,
@@ -70,7 +74,7 @@ class Director final : public NeighSink {
                                                      uint64_t* conns = nullptr);
   bool apply_config(ctl::Config next, std::string* err);
   std::string validate(const ctl::Config& next) const;
-  nlohmann::json conns_object();
+  nlohmann::json conns_object(const ConnQuery& q);
   bool apply_services(const ctl::Config& from, const ctl::Config& to, std::string* err);
   bool sync_classifier(std::string* err);
   bool refresh_marks();
@@ -102,6 +106,7 @@ class Director final : public NeighSink {
                             core::FtpHash>
       ftp_dyn_;
   StatsBook rates_;  // sampled every 2 s by the control loop
+  bool control_only_ = false;  // started with no interface
   bool stopping_ = false;
   // Held by the control loop while it handles events and by the API thread while it serves a
   // request: the two never touch the director's state at once.

@@ -600,7 +600,7 @@ lb_start() {
       rm -f "$STATS"
       lb_render_lvsd "$LB_CONF"
       nsx dir sysctl -qw net.ipv4.ip_forward=0
-      bg dir "$E2E_TMP/lvsd.log" "$LVSD" -f "$LB_CONF" --stats-file "$STATS" \
+      bg dir "$E2E_TMP/lvsd.log" "$LVSD" --foreground -f "$LB_CONF" --stats-file "$STATS" \
         --log-level "${LVSD_LOG_LEVEL:-info}"
       LB_PID=$BG_PID
       local n=100

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# lvsd as a service, without any traffic (control plane only: no interface):
+# - detached (the default): the shell gets 0 once lvsd serves, the pid file names it, lvsadm
+#   works, TERM removes the pid file and the socket; a start that fails exits 1 with the reason
+#   on stderr and leaves nothing behind;
+# - systemd: the unit verifies with systemd-analyze, and lvsd tells $NOTIFY_SOCKET READY=1 and
+#   STOPPING=1.
+# usage: service.sh LVSD LVSADM UNIT
+set -u
+LVSD=$1 LVSADM=$2 UNIT=$3
+T=$(mktemp -d /tmp/lvsd-service.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  [ -f "$T/lvsd.pid" ] && kill "$(cat "$T/lvsd.pid")" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+cat >"$T/lvs.conf" <<'CONF'
+virtual_server 198.18.0.10 80 {
+  protocol TCP
+  lb_algo wrr
+  real_server 198.18.1.1 80 { weight 2 }
+}
+CONF
+export LVSD_SOCKET=$T/lvsd.sock
+
+# Detached.
+"$LVSD" -f "$T/lvs.conf" --pid-file "$T/lvsd.pid" --log stderr 2>"$T/start.err" ||
+  fail "detached start exited $?: $(cat "$T/start.err")"
+[ -s "$T/lvsd.pid" ] || fail "no pid file"
+pid=$(cat "$T/lvsd.pid")
+kill -0 "$pid" || fail "pid $pid from the pid file is not running"
+[ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ] || fail "lvsd is not in a session of its own"
+out=$("$LVSADM" -Ln) || fail "lvsadm -Ln: $out"
+grep -q "TCP  198.18.0.10:80 wrr" <<<"$out" || fail "lvsadm -Ln shows: $out"
+kill "$pid"
+for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && fail "lvsd did not stop on TERM"
+[ -e "$T/lvsd.pid" ] && fail "pid file left after TERM"
+[ -e "$T/lvsd.sock" ] && fail "socket left after TERM"
+
+# A start that fails: status 1, the reason on the terminal, nothing left.
+if "$LVSD" -f "$T/lvs.conf" --pid-file "$T/lvsd.pid" --listen 'nonsense' 2>"$T/bad.err"; then
+  fail "a start with a bad --listen exited 0"
+fi
+grep -q "API listen address 'nonsense'" "$T/bad.err" || fail "no reason given: $(cat "$T/bad.err")"
+[ -e "$T/lvsd.pid" ] && fail "pid file left by a failed start"
+[ -e "$T/lvsd.sock" ] && fail "socket left by a failed start"
+
+# systemd's notification, as Type=notify reads it.
+/usr/bin/python3 - "$T/notify.sock" >"$T/notify.out" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+for _ in range(2):
+    print(s.recv(512).decode().replace("\n", " "), flush=True)
+PY
+PIDS+=($!)
+for _ in $(seq 50); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$T/notify.sock "$LVSD" --foreground -f "$T/lvs.conf" 2>"$T/fg.err" &
+fg=$!
+PIDS+=($fg)
+for _ in $(seq 50); do grep -q READY=1 "$T/notify.out" && break; sleep 0.1; done
+grep -q "READY=1 MAINPID=$fg" "$T/notify.out" || fail "no READY=1 for $fg: $(cat "$T/notify.out")"
+kill "$fg"
+wait "$fg" || fail "lvsd --foreground exited $? on TERM"
+for _ in $(seq 50); do grep -q STOPPING=1 "$T/notify.out" && break; sleep 0.1; done
+grep -q "STOPPING=1" "$T/notify.out" || fail "no STOPPING=1: $(cat "$T/notify.out")"
+
+# The unit, pointed at this build.
+if command -v systemd-analyze >/dev/null; then
+  dir=$(dirname "$LVSD")
+  sed "s|^\(Exec[A-Za-z]*=\)[^ ]*/lvsd |\1$dir/lvsd |" "$UNIT" >"$T/lvsd.service"
+  grep -q "^Type=notify$" "$T/lvsd.service" || fail "the unit is not Type=notify"
+  grep -q "^ExecStart=.*lvsd --foreground" "$T/lvsd.service" || fail "ExecStart lacks --foreground"
+  msg=$(systemd-analyze verify "$T/lvsd.service" 2>&1) || fail "systemd-analyze: $msg"
+  [ -z "$msg" ] || fail "systemd-analyze: $msg"
+else
+  echo "systemd-analyze missing: unit not verified"
+fi
+echo "PASS: detached start/stop, failed start, sd_notify READY/STOPPING, unit verified"
