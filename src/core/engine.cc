@@ -1,5 +1,7 @@
 #include "core/engine.h"
 
+#include <boost/unordered/unordered_flat_set.hpp>
+
 #include <algorithm>
 
 #include "core/engine_frame.h"
@@ -973,20 +975,10 @@ void Engine::unbind_counts(Dest& d) {
 // ---------------------------------------------------------------------------------------------
 // Control path.
 
-Service* Engine::find_service_mut(const ServiceKey& key) const {
-  for (const auto& s : services_) {
-    if (s && s->key == key) return s.get();
-  }
-  return nullptr;
-}
+Service* Engine::find_service_mut(const ServiceKey& key) const { return index_.find_key(key); }
 
 const Service* Engine::find_service(const ServiceKey& key) const { return find_service_mut(key); }
 
-void Engine::reindex() {
-  index_.rebuild(services_, cfg_.hash_seed);
-  port0_services_ = 0;
-  for (const auto& s : services_) port0_services_ += s && s->key.fwmark == 0 && s->key.port == 0;
-}
 
 namespace {
 
@@ -1065,15 +1057,20 @@ Status Engine::add_service(const ServiceSpec& spec) {
   set_persistence(*svc, spec);
   if (Status st = set_local_addrs(*svc, spec); !st) return st;
   if (!ftp_ && ftp_candidate(spec.key)) ftp_ = std::make_unique<FtpTables>();
-  size_t slot = 0;
-  while (slot < services_.size() && services_[slot]) ++slot;
+  size_t slot = services_.size();
+  if (!free_service_slots_.empty()) {  // the lowest hole, as a scan from the start would find
+    std::pop_heap(free_service_slots_.begin(), free_service_slots_.end(), std::greater<>());
+    slot = free_service_slots_.back();
+    free_service_slots_.pop_back();
+  }
   svc->index = uint32_t(slot);
+  port0_services_ += spec.key.fwmark == 0 && spec.key.port == 0;
+  index_.insert(svc.get());
   if (slot == services_.size()) {
     services_.push_back(std::move(svc));
   } else {
     services_[slot] = std::move(svc);
   }
-  reindex();
   return {};
 }
 
@@ -1129,11 +1126,14 @@ Status Engine::del_service(const ServiceKey& key) {
   svc->sched->done_service();
   while (!svc->dests.empty()) unlink_dest(*svc, 0);
   // Trashed servers that still carry connections lose their service, not their connections.
-  for (auto& d : dests_) {
-    if (d && d->svc == svc) d->svc = nullptr;
+  for (uint32_t i : trash_) {
+    if (dests_[i]->svc == svc) dests_[i]->svc = nullptr;
   }
+  index_.erase(svc);
+  port0_services_ -= svc->key.fwmark == 0 && svc->key.port == 0;
+  free_service_slots_.push_back(svc->index);
+  std::push_heap(free_service_slots_.begin(), free_service_slots_.end(), std::greater<>());
   services_[svc->index].reset();
-  reindex();
   return {};
 }
 
@@ -1172,6 +1172,7 @@ Dest* Engine::alloc_dest() {
 
 void Engine::release_dest(Dest& d) {
   const uint32_t idx = d.index;
+  if (d.trashed) std::erase(trash_, idx);
   dests_[idx].reset();
   free_dests_.push_back(idx);
   if (ftp_) ftp_->backends_dirty = true;
@@ -1228,10 +1229,13 @@ Status Engine::add_dest(const ServiceKey& key, const DestSpec& spec) {
   // A server removed while it still had connections comes back as the same entry
   // (ip_vs_trash_get_dest), so its counters keep covering those connections.
   Dest* d = nullptr;
-  for (auto& t : dests_) {
-    if (t && t->trashed && t->svc_key == key && t->addr == spec.addr && t->port == port) {
-      d = t.get();
+  for (size_t i = 0; i < trash_.size(); ++i) {
+    Dest* t = dests_[trash_[i]].get();
+    if (t->svc_key == key && t->addr == spec.addr && t->port == port) {
+      d = t;
       d->trashed = false;
+      trash_[i] = trash_.back();
+      trash_.pop_back();
       break;
     }
   }
@@ -1289,6 +1293,7 @@ void Engine::unlink_dest(Service& svc, size_t pos) {
     release_dest(*d);
   } else {
     d->trashed = true;
+    trash_.push_back(d->index);
   }
 }
 
@@ -1305,16 +1310,17 @@ Status Engine::del_dest(const ServiceKey& key, const net::IpAddr& addr, uint16_t
 
 std::vector<BackendEndpoint> Engine::nat_backends() const {
   std::vector<BackendEndpoint> out;
+  boost::unordered_flat_set<BackendEndpoint, BackendHash> seen;
   for (const auto& d : dests_) {
     if (!d || (d->fwd != Fwd::kNat && d->fwd != Fwd::kFullNat)) continue;
     if (d->trashed && d->refcnt == 0) continue;
     const BackendEndpoint b{d->svc_key.proto, d->addr, d->port};
-    if (std::find(out.begin(), out.end(), b) == out.end()) out.push_back(b);
+    if (seen.insert(b).second) out.push_back(b);
     // Active FTP: the server connects from the port below its control port (20 for 21).
     if (d->fwd == Fwd::kNat && d->port > 1 && d->svc_key.fwmark == 0 &&
         d->svc_key.proto == net::kProtoTcp && ftp_port(d->svc_key.port)) {
       const BackendEndpoint data{net::kProtoTcp, d->addr, uint16_t(d->port - 1)};
-      if (std::find(out.begin(), out.end(), data) == out.end()) out.push_back(data);
+      if (seen.insert(data).second) out.push_back(data);
     }
   }
   return out;

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <span>
@@ -92,6 +93,17 @@ struct BackendEndpoint {
   net::IpAddr addr;
   uint16_t port = 0;
   friend bool operator==(const BackendEndpoint&, const BackendEndpoint&) = default;
+};
+struct BackendHash {
+  size_t operator()(const BackendEndpoint& b) const {
+    uint64_t h = (uint64_t(b.proto) << 16 | b.port) * 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < 16; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, b.addr.bytes.data() + i, 8);
+      h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    }
+    return size_t(h ^ (h >> 31) ^ uint8_t(b.addr.family));
+  }
 };
 
 // One connection or persistence template, as ipvsadm -Lc (--persistent-conn) lists them.
@@ -283,7 +295,6 @@ class Engine {
   void unlink_dest(Service& svc, size_t pos);
   void bind_counts(Dest& d);
   void unbind_counts(Dest& d);
-  void reindex();
 
   EngineConfig cfg_;
   Timeouts timeouts_;
@@ -293,6 +304,8 @@ class Engine {
   const RouteTable* routes_ = nullptr;
   uint64_t routes_gen_ = 1;
   std::vector<std::unique_ptr<Service>> services_;
+  std::vector<uint32_t> trash_;  // dests_ indices of trashed servers (they still have connections)
+  std::vector<uint32_t> free_service_slots_;  // holes left by deleted services: a min-heap
   ServiceIndex index_;
   MarkIndex marks_;
   std::vector<std::unique_ptr<Dest>> dests_;

@@ -58,12 +58,19 @@ struct Service {
   Dest* dest_at(size_t i) const { return static_cast<Dest*>(dests[i]); }
 };
 
-// Service lookup by (proto, family, address, port) and by (family, fwmark): open addressing
-// over a small array rebuilt on every change (control path), probed on every packet. Keys sit
-// in the slots as words, so a probe compares without touching the Service.
+// Service lookup by (proto, family, address, port) and by (family, fwmark): open addressing with
+// linear probing, probed on every packet; kept at most half full, grown by doubling, entries
+// removed by backward shift, so a change costs O(1) and 10,000 services load in linear time.
+// Keys sit in the slots as words, so a probe compares without touching the Service.
 class ServiceIndex {
  public:
   void rebuild(const std::vector<std::unique_ptr<Service>>& services, uint64_t seed);
+  void insert(Service* svc);
+  void erase(const Service* svc);
+  Service* find_key(const ServiceKey& k) const {
+    Slot s = slot_of(k, nullptr);
+    return probe(s.a0, s.a1, s.port, s.proto, s.af, s.mark);
+  }
   Service* find(uint8_t proto, net::Family af, const uint8_t* addr, uint16_t port) const {
     uint64_t a0 = 0, a1 = 0;
     load(af, addr, a0, a1);
@@ -92,6 +99,20 @@ class ServiceIndex {
       std::memcpy(&a1, addr + 8, 8);
     }
   }
+  static Slot slot_of(const ServiceKey& k, Service* svc) {
+    Slot slot;
+    if (k.fwmark == 0) load(k.addr.family, k.addr.data(), slot.a0, slot.a1);
+    slot.mark = k.fwmark;
+    slot.port = k.port;
+    slot.proto = k.proto;
+    slot.af = uint8_t(k.addr.family);
+    slot.svc = svc;
+    return slot;
+  }
+  size_t home(const Slot& s) const { return hash(s.a0, s.a1, s.port, s.proto, s.af, s.mark) & mask_; }
+  void place(const Slot& s);
+  void grow();
+
   uint64_t hash(uint64_t a0, uint64_t a1, uint16_t port, uint8_t proto, uint8_t af,
                 uint32_t mark) const {
     uint64_t h = (a0 ^ seed_) * 0x9e3779b97f4a7c15ull;
@@ -113,6 +134,7 @@ class ServiceIndex {
 
   std::vector<Slot> slots_;
   size_t mask_ = 0;
+  size_t live_ = 0;
   uint64_t seed_ = 0;
 };
 

@@ -51,14 +51,6 @@ nlohmann::json counters_json(const core::Counters& c) {
           {"inbytes", c.inbytes}, {"outbytes", c.outbytes}};
 }
 
-struct BackendHash {
-  size_t operator()(const core::BackendEndpoint& b) const {
-    size_t h = core::FtpHash{}(b.addr);
-    boost::hash_combine(h, (uint32_t(b.proto) << 16) | b.port);
-    return h;
-  }
-};
-
 nlohmann::json rates_json(const core::Rates& r) {
   return {{"cps", r.cps},     {"inpps", r.inpps},   {"outpps", r.outpps},
           {"inbps", r.inbps}, {"outbps", r.outbps}};
@@ -378,7 +370,7 @@ bool Director::sync_classifier(std::string* err) {
     services.push_back(io::make_endpoint(m.proto, m.addr, m.port));
   }
   std::vector<core::BackendEndpoint> backends;
-  boost::unordered_flat_set<core::BackendEndpoint, BackendHash> seen_backends;
+  boost::unordered_flat_set<core::BackendEndpoint, core::BackendHash> seen_backends;
   boost::unordered_flat_set<core::FtpEndpoint, core::FtpHash> ftp_live;
   for_each_worker([&](core::Engine& e, io::PacketIo&) {
     for (const auto& b : e.nat_backends()) {
