@@ -106,6 +106,20 @@ struct ServiceKey {
   std::string to_string() const;  // "TCP 198.18.0.10:80", "FWM 7"
 };
 
+// For hash maps keyed by service on the control path.
+struct ServiceKeyHash {
+  size_t operator()(const ServiceKey& k) const {
+    uint64_t h = ((uint64_t(k.proto) << 48) | (uint64_t(k.port) << 32) | k.fwmark) *
+                 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < 16; i += 8) {
+      uint64_t w = 0;
+      for (size_t j = 0; j < 8; ++j) w = (w << 8) | k.addr.bytes[i + j];
+      h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    }
+    return size_t(h ^ (h >> 31) ^ uint8_t(k.addr.family));
+  }
+};
+
 struct ServiceSpec {
   ServiceKey key;
   std::string scheduler = "wlc";  // ipvsadm's default

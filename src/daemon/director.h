@@ -67,16 +67,23 @@ class Director final : public NeighSink {
   };
   bool start_api(std::string* err);
   bool start_control_only(const ctl::Config& cfg, std::string* err);
-  nlohmann::json stats_object();
+  // The statistics as a DOM; with `services_out`, the services are left out of it and handed
+  // over as snapshots instead (stats_json writes them itself).
+  nlohmann::json stats_object(std::vector<core::ServiceSnapshot>* services_out = nullptr);
   // Every worker's services and servers summed; the totals too when asked.
   std::vector<core::ServiceSnapshot> merged_snapshot(core::EngineCounters* total = nullptr,
                                                      io::IoCounters* io_total = nullptr,
                                                      uint64_t* conns = nullptr);
-  bool apply_config(ctl::Config next, std::string* err);
+  // `ops`: diff(cfg_, next) when the caller has it already.
+  bool apply_config(ctl::Config next, std::string* err,
+                    const std::vector<ctl::Op>* ops = nullptr);
   std::string validate(const ctl::Config& next) const;
+  std::string validate_changes(const ctl::Config& next, const std::vector<ctl::Op>& ops) const;
   nlohmann::json conns_object(const ConnQuery& q);
-  bool apply_services(const ctl::Config& from, const ctl::Config& to, std::string* err);
-  bool sync_classifier(std::string* err);
+  bool apply_services(const ctl::Config& from, const ctl::Config& to, std::string* err,
+                      const std::vector<ctl::Op>* planned = nullptr);
+  // Brings the classifier's maps to cfg_'s services (and `also`'s, during a change).
+  bool sync_classifier(std::string* err, const ctl::Config* also = nullptr);
   bool refresh_marks();
   void publish_routes();
   void resolve_next_hops(bool all);
@@ -106,6 +113,7 @@ class Director final : public NeighSink {
                             core::FtpHash>
       ftp_dyn_;
   StatsBook rates_;  // sampled every 2 s by the control loop
+  std::chrono::steady_clock::time_point start_time_;
   bool control_only_ = false;  // started with no interface
   bool stopping_ = false;
   // Held by the control loop while it handles events and by the API thread while it serves a

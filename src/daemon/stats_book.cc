@@ -58,12 +58,6 @@ void merge_snapshot(std::vector<core::ServiceSnapshot>& into,
   }
 }
 
-size_t StatsBook::Hash::operator()(const core::ServiceKey& k) const {
-  size_t h = hash_addr(k.addr);
-  boost::hash_combine(h, (uint64_t(k.proto) << 48) | (uint64_t(k.port) << 32) | k.fwmark);
-  return h;
-}
-
 size_t StatsBook::Hash::operator()(const DestKey& k) const {
   size_t h = (*this)(k.svc);
   boost::hash_combine(h, hash_addr(k.addr));

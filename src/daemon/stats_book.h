@@ -37,7 +37,7 @@ class StatsBook {
     friend bool operator==(const DestKey&, const DestKey&) = default;
   };
   struct Hash {
-    size_t operator()(const core::ServiceKey& k) const;
+    size_t operator()(const core::ServiceKey& k) const { return core::ServiceKeyHash{}(k); }
     size_t operator()(const DestKey& k) const;
   };
   friend void merge_snapshot(std::vector<core::ServiceSnapshot>&,
