@@ -56,6 +56,9 @@ bench: build
 	  --benchmark_out=$(BUILD)/bench-results/sched_bench.json --benchmark_out_format=json
 	$(BUILD)/bench/mh_bench --benchmark_counters_tabular=true \
 	  --benchmark_out=$(BUILD)/bench-results/mh_bench.json --benchmark_out_format=json
+	$(BUILD)/bench/config_bench --benchmark_counters_tabular=true \
+	  --benchmark_out=$(BUILD)/bench-results/config_bench.json --benchmark_out_format=json
+	bash bench/scale.sh --build $(BUILD) | tee $(BUILD)/bench-results/scale.txt
 	bash bench/forwarding.sh --build $(BUILD)
 
 fuzz: deps
