@@ -3,7 +3,7 @@
 # 8 s, the real server (socat) says its name and echoes every byte back. Checks that data flows
 # both ways during the session (not only at its end), that the session ends normally, and that
 # what came back is exactly what was sent. With lvsd, the connection is counted active on its
-# real server while it lasts.
+# real server while it lasts, and the rate estimator shows its bytes and packets per second.
 # Topology: see lib.sh.
 source "$(dirname "$0")/lib.sh"
 
@@ -48,6 +48,18 @@ if lb_is_lvsd; then
       "$(stat_dest "$key" "${RS_IPS[$i]}" .active_conns)" 1
   done
   assert_eq "$key conns mid-session" "$(stat_svc "$key" .stats.conns)" 1
+  # IPVS's estimator (2 s samples, 1/4 weight): ~5.6 KB/s each way has shown up by now, on the
+  # service and on the server that carries it, and lvsadm --rate prints the same figures.
+  e2e_log "rates mid-session: $(stat_svc "$key" .rates | tr -d ' \n')"
+  assert_ge "$key rates.inbps mid-session" "$(stat_svc "$key" .rates.inbps)" 500
+  assert_ge "$key rates.outbps mid-session" "$(stat_svc "$key" .rates.outbps)" 500
+  assert_ge "$key rates.inpps mid-session" "$(stat_svc "$key" .rates.inpps)" 1
+  assert_eq "$key rates.cps (one connection in 4 s)" "$(stat_svc "$key" .rates.cps)" 0
+  for i in "${!RS_NAMES[@]}"; do
+    [ "${RS_NAMES[$i]}" = "$server" ] || continue
+    assert_ge "$key ${RS_IPS[$i]} rates.inbps mid-session" \
+      "$(stat_dest "$key" "${RS_IPS[$i]}" .rates.inbps)" 500
+  done
 fi
 
 rc=0
