@@ -49,6 +49,13 @@ struct DirectorConf {
   int worker_rt_priority = 1;
 };
 
+// A health checker block of a real_server (TCP_CHECK, HTTP_GET, ...): read, its contents
+// skipped, and kept so the health checkers (issue 6) know what was asked for.
+struct CheckerConf {
+  std::string kind;  // the keyword as written: "TCP_CHECK", "HTTP_GET", ...
+  SourceLoc loc;
+};
+
 struct RealServerConf {
   net::IpAddr addr;
   // The port IPVS uses: the service's port for DR, and for NAT when the config omits it;
@@ -63,6 +70,22 @@ struct RealServerConf {
   uint16_t tun_flags = 0;
   uint32_t u_threshold = 0;  // 0: no limit
   uint32_t l_threshold = 0;
+  // Health: true until a checker says otherwise. Without checkers (today) every server is alive;
+  // ctl::engine_servers() (quorum.h) decides from it what the engine gets.
+  bool alive = true;
+  // keepalived's per-server settings; unset ones take the service's (validate_check_config()).
+  bool inhibit_on_failure = false;  // dead: kept in the engine with weight 0, not removed
+  bool alpha = false;               // checkers start the server as dead
+  std::optional<uint32_t> retry;    // nullopt: the checker's default
+  uint32_t delay_loop = 60;         // seconds between checks
+  uint64_t connect_timeout_ms = 5000;
+  std::optional<uint64_t> delay_before_retry_ms;  // nullopt: the checker's default
+  std::optional<uint64_t> warmup_ms;              // nullopt: delay_loop
+  std::string virtualhost;
+  std::string snmp_name;
+  std::string notify_up;  // command lines; empty: none
+  std::string notify_down;
+  std::vector<CheckerConf> checkers;  // in file order
   SourceLoc loc;
 };
 
@@ -86,7 +109,31 @@ struct VirtualServerConf {
   bool proxy_protocol = false;  // proxy_protocol v2 (FULLNAT only)
   uint32_t delay_loop = 60;     // seconds; for health checks
   std::vector<RealServerConf> real_servers;
-  SourceLoc loc;
+  // sorry_server: in the engine instead of the real servers while the service lacks quorum
+  // (quorum.h). Weight 1, the service's method unless sorry_server_lvs_method says otherwise.
+  std::optional<RealServerConf> sorry_server;
+  bool sorry_server_inhibit = false;  // kept in the engine with weight 0 while not in use
+  // keepalived's quorum: the alive real servers' weights must add up to quorum + hysteresis to
+  // gain it and stay at quorum - hysteresis (and above 0) to keep it. The parser stores them as
+  // keepalived uses them: quorum at most the total weight, hysteresis below quorum.
+  uint32_t quorum = 1;
+  uint32_t hysteresis = 0;
+  std::string quorum_up;  // command lines; empty: none
+  std::string quorum_down;
+  bool alpha = false;               // real servers start dead until checked
+  bool omega = false;               // quorum_down and notify_down run at shutdown too
+  bool inhibit_on_failure = false;  // the default of its real servers
+  bool ha_suspend = false;          // checkers pause while the VIP is not here (VRRP)
+  std::optional<uint32_t> retry;    // defaults of its real servers' checkers
+  uint64_t connect_timeout_ms = 5000;
+  std::optional<uint64_t> delay_before_retry_ms;
+  std::optional<uint64_t> warmup_ms;
+  std::string virtualhost;
+  std::string snmp_name;
+  // `virtual_server group NAME`: the virtual_server_group this service was expanded from (one
+  // service per address and per fwmark of the group, all with these settings); empty otherwise.
+  std::string group;
+  SourceLoc loc;  // the virtual_server line (also for services expanded from a group)
 };
 
 // One address of a local_address_group (a range line gives one per address), with the
@@ -104,11 +151,30 @@ struct LocalAddressGroupConf {
   SourceLoc loc;
 };
 
+// One line of a virtual_server_group: an address or range with a port, or a fwmark.
+struct GroupEntryConf {
+  bool fwmark = false;
+  net::IpAddr first;   // addresses: the first of the range
+  uint32_t count = 1;  // addresses in the range (within the last byte, group or bits)
+  uint16_t port = 0;   // 0: all ports
+  uint32_t mark = 0;   // fwmark entries
+  net::Family mark_family = net::Family::kNone;  // `fwmark N inet|inet6`; kNone: the service's
+  SourceLoc loc;
+};
+
+// virtual_server_group NAME { ... }.
+struct VirtualServerGroupConf {
+  std::string name;
+  std::vector<GroupEntryConf> entries;
+  SourceLoc loc;
+};
+
 struct Config {
   std::string router_id;
   core::Timeouts timeouts;
   DirectorConf director;
-  std::vector<LocalAddressGroupConf> local_address_groups;  // in file order
+  std::vector<LocalAddressGroupConf> local_address_groups;    // in file order
+  std::vector<VirtualServerGroupConf> virtual_server_groups;  // in file order
   std::vector<VirtualServerConf> services;
 };
 
@@ -133,13 +199,15 @@ struct Op {
 };
 
 // The operations that turn the state `from` into `to`; diff(Config{}, c) sets c up from
-// nothing. Order: the services that go (and those whose FULLNAT local addresses change family:
-// they are replaced); then per service of `to`, in config order, its addition (with its
-// servers) or its edit (scheduler, scheduler flags, persistence, ops, local addresses, PROXY
-// protocol), new servers and edited servers (weight, method, tunnel, thresholds); then the
-// servers that go from services that stay; last the edits of services that lose their local
-// addresses, once their FULLNAT servers are gone. So during a reload a service keeps the servers
-// that stay, and gets its new ones before it loses its old ones.
+// nothing. A service's servers are those engine_servers() (quorum.h) gives: its real servers as
+// health, quorum and inhibit_on_failure leave them, and its sorry server. Order: the services that
+// go (and those whose FULLNAT local addresses change family: they are replaced); then per service
+// of `to`, in config order, its addition (with its servers) or its edit (scheduler, scheduler
+// flags, persistence, ops, local addresses, PROXY protocol), new servers and edited servers
+// (weight, method, tunnel, thresholds); then the servers that go from services that stay; last the
+// edits of services that lose their local addresses, once their FULLNAT servers are gone. So during
+// a reload a service keeps the servers that stay, and gets its new ones before it loses its old
+// ones.
 std::vector<Op> diff(const Config& from, const Config& to);
 
 // Applies `ops` in order; stops at the first failure and names the failing op. Call it as

@@ -1,5 +1,6 @@
-// Keywords keepalived knows but lvsd does not implement yet, per block, so they can be refused
-// as "not supported yet" instead of "unknown"; and spelling suggestions for unknown keywords.
+// Keywords keepalived knows but lvsd does not implement yet, per block, so they can be reported
+// as "not yet supported" (or refused) instead of "unknown"; and spelling suggestions for unknown
+// keywords. keepalived_rs_keywords() are the health checkers (and track_file).
 #pragma once
 
 #include <span>

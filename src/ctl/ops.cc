@@ -6,6 +6,7 @@
 
 #include "ctl/config.h"
 #include "ctl/format.h"
+#include "ctl/quorum.h"
 #include "ctl/service_id.h"
 #include "sched/flags.h"
 
@@ -21,9 +22,9 @@ std::map<ServiceId, const VirtualServerConf*> index_services(const Config& c) {
   return m;
 }
 
-std::map<DestId, const RealServerConf*> index_dests(const VirtualServerConf& vs) {
+std::map<DestId, const RealServerConf*> index_dests(const std::vector<RealServerConf>& servers) {
   std::map<DestId, const RealServerConf*> m;
-  for (const auto& rs : vs.real_servers) m.emplace(DestId{rs.addr, rs.port}, &rs);
+  for (const auto& rs : servers) m.emplace(DestId{rs.addr, rs.port}, &rs);
   return m;
 }
 
@@ -171,17 +172,24 @@ std::vector<Op> diff(const Config& from, const Config& to) {
       old_services.erase(service_id(vs.key));  // added again below
     }
   }
-  std::vector<std::pair<const VirtualServerConf*, const VirtualServerConf*>> kept;  // old, new
+  // Services in both states, with the servers the engine holds for each.
+  struct Kept {
+    const VirtualServerConf* vs;
+    std::vector<RealServerConf> old_servers, servers;
+  };
+  std::vector<Kept> kept;
   std::vector<const VirtualServerConf*> late_edits;
   for (const auto& vs : to.services) {
     const auto it = old_services.find(service_id(vs.key));
+    // What the engine holds is the real servers as quorum and the sorry server leave them.
+    std::vector<RealServerConf> servers = engine_servers(vs);
     if (it == old_services.end()) {
       ops.push_back(service_op(Op::Kind::kAddService, vs));
-      for (const auto& rs : vs.real_servers) ops.push_back(dest_op(Op::Kind::kAddDest, vs, rs));
+      for (const auto& rs : servers) ops.push_back(dest_op(Op::Kind::kAddDest, vs, rs));
       continue;
     }
     const VirtualServerConf& old = *it->second;
-    kept.emplace_back(&old, &vs);
+    std::vector<RealServerConf> old_servers = engine_servers(old);
     if (!same_service_settings(old, vs)) {
       // Without local addresses the engine keeps no FULLNAT server: the edit that drops them
       // waits until those servers have changed method or gone.
@@ -191,8 +199,8 @@ std::vector<Op> diff(const Config& from, const Config& to) {
         ops.push_back(service_op(Op::Kind::kEditService, vs));
       }
     }
-    const auto old_dests = index_dests(old);
-    for (const auto& rs : vs.real_servers) {
+    const auto old_dests = index_dests(old_servers);
+    for (const auto& rs : servers) {
       const auto d = old_dests.find(DestId{rs.addr, rs.port});
       if (d == old_dests.end()) {
         ops.push_back(dest_op(Op::Kind::kAddDest, vs, rs));
@@ -200,13 +208,14 @@ std::vector<Op> diff(const Config& from, const Config& to) {
         ops.push_back(dest_op(Op::Kind::kEditDest, vs, rs));
       }
     }
+    kept.push_back(Kept{&vs, std::move(old_servers), std::move(servers)});
   }
   // Servers leave last, once their replacements are in.
-  for (const auto& [old, vs] : kept) {
-    const auto new_dests = index_dests(*vs);
-    for (const auto& rs : old->real_servers) {
+  for (const Kept& k : kept) {
+    const auto new_dests = index_dests(k.servers);
+    for (const auto& rs : k.old_servers) {
       if (!new_dests.contains(DestId{rs.addr, rs.port})) {
-        ops.push_back(dest_op(Op::Kind::kDelDest, *vs, rs));
+        ops.push_back(dest_op(Op::Kind::kDelDest, *k.vs, rs));
       }
     }
   }

@@ -25,7 +25,7 @@ constexpr std::array kMailKeywords = {
 };
 
 constexpr std::array kTopKeywords = {"global_defs"sv, "director"sv, "virtual_server"sv,
-                                     "local_address_group"sv};
+                                     "virtual_server_group"sv, "local_address_group"sv};
 constexpr std::array kGlobalKeywords = {"router_id"sv, "lvs_timeouts"sv};
 constexpr std::array kDirectorKeywords = {"interface"sv,         "io"sv,
                                           "xdp_mode"sv,          "workers"sv,
@@ -221,6 +221,7 @@ Config Parser::run() {
     }
     top_stmt(read_stmt());
   }
+  finish_groups();
   finish_laddrs();
   return std::move(cfg_);
 }
@@ -244,8 +245,10 @@ void Parser::top_stmt(const Stmt& s) {
     virtual_server(s);
   } else if (w == "local_address_group") {
     local_address_group(s);
+  } else if (w == "virtual_server_group") {
+    virtual_server_group(s);
   } else if (contains(keepalived_top_keywords(), w)) {
-    refuse(s, w);
+    top_not_yet(s);
   } else {
     const std::array<std::span<const std::string_view>, 2> known = {kTopKeywords,
                                                                     keepalived_top_keywords()};
@@ -262,7 +265,7 @@ void Parser::global_stmt(const Stmt& s) {
   } else if (contains(kMailKeywords, w)) {
     unused(s);
   } else if (contains(keepalived_global_keywords(), w)) {
-    refuse(s, w);
+    global_not_yet(s);
   } else {
     const std::array<std::span<const std::string_view>, 3> known = {kGlobalKeywords, kMailKeywords,
                                                                     keepalived_global_keywords()};

@@ -15,15 +15,12 @@ namespace {
 // The engine keeps at most this many FULLNAT local addresses (Engine::kMaxLocalAddrs).
 constexpr size_t kMaxLocalAddrs = 4096;
 
+}  // namespace
+
 // One line of a local_address_group: an address, or keepalived's short range form (its
 // inet_stor(), which DPVS's alloc_laddr_entry() reads): A.B.C.D-E with E decimal up to 255, or
 // an IPv6 address and -HHHH, the last 16-bit group's end in hex. The end is included and must
 // be above the start.
-struct AddrRange {
-  net::IpAddr first;
-  uint32_t count = 0;
-};
-
 std::optional<AddrRange> addr_range(std::string_view text, std::string& why) {
   const size_t dash = text.find('-');
   const auto first = net::IpAddr::parse(text.substr(0, dash));
@@ -72,8 +69,7 @@ std::optional<AddrRange> addr_range(std::string_view text, std::string& why) {
   return AddrRange{*first, last - start + 1};
 }
 
-// The address `i` places after `first` within its last byte (IPv4) or 16-bit group (IPv6).
-net::IpAddr nth(const net::IpAddr& first, uint32_t i) {
+net::IpAddr nth_addr(const net::IpAddr& first, uint32_t i) {
   net::IpAddr a = first;
   if (a.is_v4()) {
     a.bytes[3] = uint8_t(a.bytes[3] + i);
@@ -84,8 +80,6 @@ net::IpAddr nth(const net::IpAddr& first, uint32_t i) {
   }
   return a;
 }
-
-}  // namespace
 
 // keepalived's svr_forwarding_handler(); FNAT (and FULLNAT) as keepalived-DPVS's.
 std::optional<Method> Parser::forwarding(const Stmt& s) {
@@ -282,7 +276,7 @@ void Parser::laddr_line(LocalAddressGroupConf& g, const Stmt& s,
     return;
   }
   for (uint32_t i = 0; i < range->count; ++i) {
-    const net::IpAddr a = nth(range->first, i);
+    const net::IpAddr a = nth_addr(range->first, i);
     const auto [it, fresh] = seen.emplace(a, s.kw->loc);
     if (!fresh) {
       error(s.kw->loc, fmt::format("{} is listed twice in local_address_group '{}' (first at {})",

@@ -50,14 +50,19 @@ struct Method {
   const Token* word = nullptr;  // NAT, DR, TUN, FNAT as written
 };
 
-// A real_server as written, before defaults and checks.
+// A real_server (or the sorry_server) as written, before defaults and checks.
 struct RsDraft {
   RealServerConf conf;
   bool ok = true;
-  const Token* port_tok = nullptr;  // nullptr when the port is omitted (or 0)
+  std::string_view role = "real_server";  // or "sorry_server", in messages
+  const Token* port_tok = nullptr;        // nullptr when the port is omitted (or 0)
   std::optional<int32_t> weight;
   std::optional<Method> method;
   const Token* lthreshold_tok = nullptr;  // the value, checked against uthreshold at the end
+  // Settings that default to the service's.
+  std::optional<bool> inhibit, alpha;
+  std::optional<uint32_t> delay_loop;
+  std::optional<uint64_t> connect_timeout_ms;
 };
 // A scheduler flag keyword; sh-* and mh-* name the one scheduler they apply to.
 struct SchedFlagUse {
@@ -88,7 +93,15 @@ struct VsDraft {
   const Token* proxy_kw = nullptr;    // proxy_protocol v2 (nullptr for disable)
   int32_t default_weight = 1;
   std::vector<RsDraft> rs;
-  size_t errors_before = 0;  // the parser's error count when the block began
+  std::optional<RsDraft> sorry;             // sorry_server
+  std::optional<Method> sorry_method;       // sorry_server_lvs_method
+  const Token* sorry_inhibit_kw = nullptr;  // sorry_server_inhibit
+  const Token* quorum_tok = nullptr;        // the values, for keepalived's adjustments
+  const Token* hysteresis_tok = nullptr;
+  const Token* ha_suspend_kw = nullptr;
+  const Token* group_name = nullptr;  // virtual_server group NAME
+  bool block_broken = false;          // its block had an error (group services: set when read)
+  size_t errors_before = 0;           // the parser's error count when the block began
 };
 
 class Parser {
@@ -110,6 +123,11 @@ class Parser {
   bool no_block(const Stmt& s);
   bool args_between(const Stmt& s, size_t min, size_t max, std::string_view need);
   void refuse(const Stmt& s, std::string_view what);
+  // keepalived features lvsd has not built yet: a warning naming the place, the block skipped.
+  void not_yet(const Stmt& s, std::string_view reason);
+  void top_not_yet(const Stmt& s);
+  void global_not_yet(const Stmt& s);
+  void checker(RsDraft& rs, const Stmt& s);
   void unused(const Stmt& s);
   void unknown(const Stmt& s, std::string_view block,
                std::span<const std::span<const std::string_view>> known);
@@ -121,6 +139,12 @@ class Parser {
   std::optional<uint64_t> number(const Token& t, std::string_view what, uint64_t min, uint64_t max);
   std::optional<bool> boolean(const Token& t, std::string_view what);
   std::optional<net::IpAddr> address(const Token& t);
+  // keepalived's read_timer(): seconds with up to 6 decimals, in milliseconds rounded up.
+  std::optional<uint64_t> timer_ms(const Token& t, std::string_view what, bool zero_ok);
+  // A flag that takes no value, or (or_bool) an optional on/off.
+  std::optional<bool> flag(const Stmt& s, bool or_bool);
+  // A script's command line: the rest of the line (quoted words allowed), once per block.
+  void script(const Stmt& s, std::string& into);
   // A port that may be omitted or 0 (keepalived treats both as "no port"): 0 then.
   std::optional<uint16_t> port(const Token* t);
 
@@ -133,12 +157,25 @@ class Parser {
   // --- virtual_server, real_server (parser_vs.cc) ---
   void virtual_server(const Stmt& s);
   void vs_stmt(VsDraft& vs, const Stmt& s);
+  bool vs_extra_stmt(VsDraft& vs, const Stmt& s);  // keepalived's checker/quorum settings
+  bool rs_extra_stmt(RsDraft& rs, const Stmt& s);
+  void sorry_server(VsDraft& vs, const Stmt& s);
+  void finish_sorry(VsDraft& vs, net::Family family);
+  void quorum_checks(VsDraft& vs);
   void sched_flag(VsDraft& vs, const Stmt& s);
   void persistence(VsDraft& vs, const Stmt& s);
   std::optional<uint8_t> granularity(const Token& t, net::Family family);
   void real_server(VsDraft& vs, const Stmt& s);
   void rs_stmt(RsDraft& rs, const Stmt& s);
   void finish_vs(VsDraft& vs);
+  void finish_vs_fields(VsDraft& vs);  // keepalived's checker defaults into the real servers
+
+  // --- virtual_server_group (parser_group.cc) ---
+  void virtual_server_group(const Stmt& s);
+  void group_line(VirtualServerGroupConf& g, const Stmt& s, size_t& count);
+  // Expands a `virtual_server group NAME` into one service per address and fwmark.
+  void expand_group(const VsDraft& vs);
+  void finish_groups();
   void finish_rs(VsDraft& vs, RsDraft& rs, net::Family family);
   // The FULLNAT rules of a finished service; the family its local addresses must have when it
   // has a group to bind, nullopt otherwise.
@@ -173,7 +210,24 @@ class Parser {
     net::Family family;
   };
   std::vector<PendingLaddrs> pending_laddrs_;
+  // virtual_server_group by name: its index in cfg_.virtual_server_groups and whether it was
+  // read without error.
+  std::map<std::string, std::pair<size_t, bool>> vs_groups_;
+  std::vector<VsDraft> pending_groups_;  // group services whose group comes later in the file
+  // Set while a group service is expanded: how the keys it produces are described.
+  const GroupEntryConf* expanding_ = nullptr;
 };
+
+// One address or range as keepalived's inet_stor() and virtual_server_group read it.
+struct AddrRange {
+  net::IpAddr first;
+  uint32_t count = 0;
+};
+// A.B.C.D-E (E decimal, up to 255) or IPv6-HHHH (the last group's end, hex); the end included
+// and above the start. Sets `why` on failure.
+std::optional<AddrRange> addr_range(std::string_view text, std::string& why);
+// The address `i` places after `first` within its last byte (IPv4) or 16-bit group (IPv6).
+net::IpAddr nth_addr(const net::IpAddr& first, uint32_t i);
 
 // Linux's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or white space.
 bool valid_ifname(std::string_view n);

@@ -41,7 +41,25 @@ constexpr std::array kVsKeywords = {"delay_loop"sv,
                                     "mh-port"sv,
                                     "ops"sv,
                                     "laddr_group_name"sv,
-                                    "proxy_protocol"sv};
+                                    "proxy_protocol"sv,
+                                    "retry"sv,
+                                    "delay_before_retry"sv,
+                                    "warmup"sv,
+                                    "connect_timeout"sv,
+                                    "inhibit_on_failure"sv,
+                                    "hashed"sv,
+                                    "ha_suspend"sv,
+                                    "virtualhost"sv,
+                                    "snmp_name"sv,
+                                    "alpha"sv,
+                                    "omega"sv,
+                                    "quorum_up"sv,
+                                    "quorum_down"sv,
+                                    "quorum"sv,
+                                    "hysteresis"sv,
+                                    "sorry_server"sv,
+                                    "sorry_server_inhibit"sv,
+                                    "sorry_server_lvs_method"sv};
 
 // keepalived's lbflags_handler(): flag-N for any scheduler; sh-* and mh-* only for their own
 // scheduler, being the same bits under names that mean something there.
@@ -63,8 +81,13 @@ constexpr std::array kSchedFlagKeywords = {
 // keepalived's IPVS_SVC_PERSISTENT_TIMEOUT (libipvs.h): persistence_timeout without a value,
 // and the timeout persistence_granularity implies.
 constexpr uint32_t kDefaultPersistenceTimeout = 6 * 60;
-constexpr std::array kRsKeywords = {"weight"sv, "lvs_method"sv, "uthreshold"sv, "lthreshold"sv,
-                                    "smtp_alert"sv};
+constexpr std::array kRsKeywords = {
+    "weight"sv,          "lvs_method"sv,         "uthreshold"sv,
+    "lthreshold"sv,      "smtp_alert"sv,         "inhibit_on_failure"sv,
+    "notify_up"sv,       "notify_down"sv,        "alpha"sv,
+    "retry"sv,           "delay_before_retry"sv, "warmup"sv,
+    "connect_timeout"sv, "delay_loop"sv,         "virtualhost"sv,
+    "snmp_name"sv};
 
 // keepalived's IPVS_WEIGHT_LIMIT.
 constexpr uint64_t kMaxWeight = std::numeric_limits<int32_t>::max();
@@ -100,8 +123,18 @@ void Parser::virtual_server(const Stmt& s) {
     error(s.kw->loc, "'virtual_server' needs an address and a port, or fwmark N");
     vs.ok = false;
   } else if (a[0]->text == "group") {
-    refuse(s, "virtual_server group");
-    return;
+    // keepalived's alloc_vs(): the settings and servers apply to every entry of the group.
+    if (a.size() != 2) {
+      if (a.size() < 2) {
+        error(a[0]->loc, "'virtual_server group' needs a virtual_server_group name");
+      } else {
+        error(a[2]->loc,
+              fmt::format("unexpected '{}': 'virtual_server group' takes one name", a[2]->text));
+      }
+      vs.ok = false;
+    } else {
+      vs.group_name = a[1];
+    }
   } else if (a[0]->text == "fwmark") {
     vs.fwmark = true;
     if (a.size() < 2) {
@@ -138,6 +171,17 @@ void Parser::virtual_server(const Stmt& s) {
   if (!need_block(s)) return;
   body(s.open != nullptr ? *s.open : *s.kw, "virtual_server",
        [&](const Stmt& st) { vs_stmt(vs, st); });
+  if (vs.group_name != nullptr || (!a.empty() && a[0]->text == "group")) {
+    if (!vs.ok || gave_up()) return;
+    // Expanded when read if its group is known; else once the whole file is.
+    vs.block_broken = errors_ != vs.errors_before;
+    if (vs_groups_.contains(vs.group_name->text)) {
+      expand_group(vs);
+    } else {
+      pending_groups_.push_back(std::move(vs));
+    }
+    return;
+  }
   finish_vs(vs);
 }
 
@@ -151,6 +195,7 @@ void Parser::vs_stmt(VsDraft& vs, const Stmt& s) {
     unused(s);
     return;
   }
+  if (vs_extra_stmt(vs, s)) return;
   if (!contains(kVsKeywords, w)) {
     if (contains(keepalived_vs_keywords(), w)) {
       refuse(s, w);
@@ -259,7 +304,10 @@ void Parser::persistence(VsDraft& vs, const Stmt& s) {
   if (!args_between(s, 1, 1, "a netmask (IPv4) or a prefix length (IPv6)")) return;
   vs.granularity_tok = s.args[0];
   // An address service knows its family now; a fwmark service's is settled at its end.
-  if (!vs.fwmark) vs.persistence_prefix = granularity(*s.args[0], vs.conf.key.addr.family);
+  // A group service's addresses are known when it is expanded (parser_group.cc).
+  if (!vs.fwmark && vs.group_name == nullptr) {
+    vs.persistence_prefix = granularity(*s.args[0], vs.conf.key.addr.family);
+  }
 }
 
 std::optional<uint8_t> Parser::granularity(const Token& t, net::Family family) {
@@ -319,10 +367,17 @@ void Parser::rs_stmt(RsDraft& rs, const Stmt& s) {
     unused(s);
     return;
   }
+  if (w == "track_file") {
+    not_yet(s, "health checks");
+    return;
+  }
+  if (contains(keepalived_rs_keywords(), w)) {
+    checker(rs, s);
+    return;
+  }
+  if (rs_extra_stmt(rs, s)) return;
   if (!contains(kRsKeywords, w)) {
-    if (contains(keepalived_rs_keywords(), w)) {
-      refuse(s, w);
-    } else {
+    {
       const std::array<std::span<const std::string_view>, 2> known = {kRsKeywords,
                                                                       keepalived_rs_keywords()};
       unknown(s, "real_server", known);
@@ -350,7 +405,7 @@ void Parser::rs_stmt(RsDraft& rs, const Stmt& s) {
 
 void Parser::finish_vs(VsDraft& vs) {
   // After an error in the block, defaults are guesses about a broken text: no warnings on them.
-  const bool broken = errors_ != vs.errors_before;
+  const bool broken = vs.group_name != nullptr ? vs.block_broken : errors_ != vs.errors_before;
   // sh-* and mh-* belong to their scheduler: keepalived refuses them with any other (it checks
   // the scheduler set so far; lvsd the service's, wherever lb_algo stands).
   const std::string_view sched_name =
@@ -449,10 +504,17 @@ void Parser::finish_vs(VsDraft& vs) {
       rs.ok = false;
     }
   }
-  const auto [first, fresh] = vs_keys_.emplace(service_id(key), vs.conf.loc);
+  const SourceLoc& here = expanding_ != nullptr ? expanding_->loc : vs.conf.loc;
+  const auto [first, fresh] = vs_keys_.emplace(service_id(key), here);
   if (!fresh) {
-    error(vs.conf.loc, fmt::format("duplicate virtual_server {} (first at {})", key.to_string(),
-                                   where(first->second)));
+    if (expanding_ != nullptr) {
+      error(here, fmt::format("duplicate virtual_server {} from virtual_server_group '{}' (first "
+                              "at {})",
+                              key.to_string(), vs.group_name->text, where(first->second)));
+    } else {
+      error(here, fmt::format("duplicate virtual_server {} (first at {})", key.to_string(),
+                              where(first->second)));
+    }
     return;
   }
   if (vs.rs.empty()) {
@@ -471,9 +533,11 @@ void Parser::finish_vs(VsDraft& vs) {
     return;
   }
   const auto laddr_family = finish_fullnat(vs, broken, family);
+  finish_sorry(vs, family);
   for (RsDraft& rs : vs.rs) {
     if (rs.ok) vs.conf.real_servers.push_back(std::move(rs.conf));
   }
+  quorum_checks(vs);
   cfg_.services.push_back(std::move(vs.conf));
   if (laddr_family) {
     const size_t index = cfg_.services.size() - 1;
@@ -488,6 +552,14 @@ void Parser::finish_vs(VsDraft& vs) {
 void Parser::finish_rs(VsDraft& vs, RsDraft& rs, net::Family family) {
   RealServerConf& c = rs.conf;
   const core::ServiceKey& key = vs.conf.key;
+  // keepalived's validate_check_config(): unset checker settings are the service's.
+  c.inhibit_on_failure = rs.inhibit.value_or(vs.conf.inhibit_on_failure);
+  c.alpha = rs.alpha.value_or(vs.conf.alpha);
+  c.delay_loop = rs.delay_loop.value_or(vs.conf.delay_loop);
+  c.connect_timeout_ms = rs.connect_timeout_ms.value_or(vs.conf.connect_timeout_ms);
+  if (!c.retry) c.retry = vs.conf.retry;
+  if (!c.delay_before_retry_ms) c.delay_before_retry_ms = vs.conf.delay_before_retry_ms;
+  if (!c.warmup_ms) c.warmup_ms = vs.conf.warmup_ms;
   // The server's own lvs_method, else the service's lb_kind with its tunnel options.
   if (rs.method) {
     c.fwd = rs.method->fwd;
@@ -518,7 +590,7 @@ void Parser::finish_rs(VsDraft& vs, RsDraft& rs, net::Family family) {
     if (c.fwd == core::Fwd::kFullNat && !vs.fwmark) {
       why += " (FULLNAT takes IPv6 clients to IPv4 servers, not IPv4 clients to IPv6 ones)";
     }
-    error(c.loc, fmt::format("real_server {} is {} but {}", c.addr.to_string(),
+    error(c.loc, fmt::format("{} {} is {} but {}", rs.role, c.addr.to_string(),
                              family_name(c.addr.family), why));
     rs.ok = false;
     return;
@@ -556,9 +628,9 @@ void Parser::finish_rs(VsDraft& vs, RsDraft& rs, net::Family family) {
   }
   if (c.port != 0 && c.port != key.port) {
     warn(rs.port_tok->loc,
-         fmt::format("real_server port {} differs from the virtual_server port {}: {} uses the "
+         fmt::format("{} port {} differs from the virtual_server port {}: {} uses the "
                      "service port",
-                     c.port, key.port, method));
+                     rs.role, c.port, key.port, method));
   }
   c.port = key.port;
 }

@@ -1,6 +1,7 @@
 #include "daemon/director.h"
 
 #include "ctl/api_ops.h"
+#include "ctl/quorum.h"
 #include "daemon/metrics.h"
 
 #include <poll.h>
@@ -506,7 +507,7 @@ void Director::resolve_next_hops(bool all) {
   if (!routes_ || control_only_) return;
   std::set<std::pair<uint32_t, net::IpAddr>> hops;
   for (const auto& vs : cfg_.services) {
-    for (const auto& rs : vs.real_servers) {
+    for (const auto& rs : ctl::engine_servers(vs)) {  // the sorry server when it stands in
       const core::RouteResult r = routes_->lookup(rs.addr, rs.fwd == core::Fwd::kDr);
       if (r.status == core::RouteStatus::kNoNeighbour ||
           (all && r.status == core::RouteStatus::kOk)) {

@@ -118,10 +118,28 @@ TEST(GlobalDefs, MailSettingsAreAcceptedWithAWarning) {
                   "t.conf:10:3: warning: \"smtp_alert\" is not used by lvsd; ignored"));
 }
 
-TEST(GlobalDefs, OtherKeepalivedKeywordsAreNotSupportedYet) {
-  expect_errors("global_defs {\n  vrrp_strict\n  lvs_sync_daemon eth0 VI_1\n}",
-                {"t.conf:2:3: \"vrrp_strict\" is not supported by lvsd yet",
-                 "t.conf:3:3: \"lvs_sync_daemon\" is not supported by lvsd yet"});
+// keepalived's other global_defs settings belong to parts lvsd has not built: warnings, so a
+// keepalived.conf loads; lvs_flush is what lvsd always does (it starts with an empty table).
+TEST(GlobalDefs, OtherKeepalivedKeywordsAreNotYetSupported) {
+  const ParseResult r = parse(
+      "global_defs {\n  vrrp_strict\n  lvs_sync_daemon eth0 VI_1\n  lvs_flush\n"
+      "  script_user nobody\n  enable_snmp_checker\n  bfd_rt_priority 5\n}");
+  EXPECT_TRUE(r.ok());
+  EXPECT_THAT(messages(r),
+              ElementsAre("t.conf:2:3: warning: \"vrrp_strict\" is not yet supported (VRRP); "
+                          "ignored",
+                          "t.conf:3:3: warning: \"lvs_sync_daemon\" is not yet supported "
+                          "(connection sync); ignored",
+                          "t.conf:5:3: warning: \"script_user\" is not yet supported; ignored",
+                          "t.conf:6:3: warning: \"enable_snmp_checker\" is not yet supported "
+                          "(SNMP); ignored",
+                          "t.conf:7:3: warning: \"bfd_rt_priority\" is not yet supported "
+                          "(BFD); ignored"));
+}
+
+TEST(GlobalDefs, LvsFlushTakesNoValue) {
+  expect_errors("global_defs {\n  lvs_flush now\n}",
+                {"t.conf:2:13: unexpected 'now': 'lvs_flush' takes no value"});
 }
 
 TEST(GlobalDefs, UnknownKeywordWithAndWithoutSuggestion) {
@@ -148,7 +166,7 @@ TEST(TopLevel, UnknownKeywordSuggestsTheClosest) {
                  "t.conf:3:1: unknown keyword 'foo' at top level"});
 }
 
-TEST(TopLevel, KeepalivedBlocksAreRefusedAndSkipped) {
+TEST(TopLevel, KeepalivedBlocksAreSkippedWithAWarning) {
   const ParseResult r = parse(
       "vrrp_instance VI_1 {\n"
       "  state MASTER\n"
@@ -156,12 +174,30 @@ TEST(TopLevel, KeepalivedBlocksAreRefusedAndSkipped) {
       "    198.18.0.1\n"
       "  }\n"
       "}\n"
-      "virtual_server_group G {\n  198.18.0.1 80\n}\n"
+      "vrrp_script chk { script \"/bin/true\" }\n"
+      "static_ipaddress {\n  198.18.0.9/32 dev lo\n}\n"
+      "bfd_instance B {\n}\n"
+      "SSL {\n  password x\n}\n"
+      "use_pid_dir\n"
       "global_defs { router_id after }\n");
-  EXPECT_FALSE(r.ok());
-  EXPECT_THAT(messages(r),
-              ElementsAre("t.conf:1:1: \"vrrp_instance\" is not supported by lvsd yet",
-                          "t.conf:7:1: \"virtual_server_group\" is not supported by lvsd yet"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->router_id, "after");
+  EXPECT_THAT(
+      messages(r),
+      ElementsAre(
+          "t.conf:1:1: warning: \"vrrp_instance\" is not yet supported (VRRP); block skipped",
+          "t.conf:7:1: warning: \"vrrp_script\" is not yet supported (VRRP); block skipped",
+          "t.conf:8:1: warning: \"static_ipaddress\" is not yet supported (VRRP); block skipped",
+          "t.conf:11:1: warning: \"bfd_instance\" is not yet supported (BFD); block skipped",
+          "t.conf:13:1: warning: \"SSL\" is not yet supported (health checks); block skipped",
+          "t.conf:16:1: warning: \"use_pid_dir\" is not yet supported; ignored"));
+}
+
+// Ignoring these would set up the services in another network namespace than keepalived's.
+TEST(TopLevel, NetNamespaceIsRefused) {
+  expect_errors("net_namespace blue\nnet_namespace_ipvs red\n",
+                {"t.conf:1:1: \"net_namespace\" is not supported by lvsd yet",
+                 "t.conf:2:1: \"net_namespace_ipvs\" is not supported by lvsd yet"});
 }
 
 TEST(TopLevel, StrayBraces) {
@@ -190,8 +226,10 @@ TEST(TopLevel, MissingBlockAndEndOfFile) {
                  "is not closed"});
   expect_errors("global_defs\n router_id A\n}",
                 {"t.conf:2:2: expected '{' after 'global_defs', found 'router_id'"});
+  // A skipped block must still be closed.
   expect_errors("vrrp_instance V {\n {\n",
-                {"t.conf:1:1: \"vrrp_instance\" is not supported by lvsd yet",
+                {"t.conf:1:1: warning: \"vrrp_instance\" is not yet supported (VRRP); block "
+                 "skipped",
                  "t.conf:2:3: unexpected end of file: block opened at t.conf:1:17 is not closed"});
 }
 

@@ -320,7 +320,11 @@ TEST(VirtualServer, HeaderErrors) {
   expect_errors("virtual_server fwmark 1 inet6 {\n}",
                 {"t.conf:1:25: unexpected 'inet6': 'virtual_server fwmark' takes one mark"});
   expect_errors("virtual_server group G {\n real_server 198.18.1.1 80 {\n }\n}",
-                {"t.conf:1:1: \"virtual_server group\" is not supported by lvsd yet"});
+                {"t.conf:1:22: unknown virtual_server_group 'G'"});
+  expect_errors("virtual_server group {\n}",
+                {"t.conf:1:16: 'virtual_server group' needs a virtual_server_group name"});
+  expect_errors("virtual_server group G H {\n}",
+                {"t.conf:1:24: unexpected 'H': 'virtual_server group' takes one name"});
 }
 
 TEST(VirtualServer, HeaderErrorStillChecksTheBody) {
@@ -448,34 +452,24 @@ TEST(VirtualServer, WithoutRealServersIsIgnoredAsInKeepalived) {
   EXPECT_EQ(ok.diagnostics.size(), 1u);
 }
 
-TEST(VirtualServer, KeepalivedKeywordsAreNotSupportedYet) {
+// lvsd has no SIP persistence engine: ignoring it would change which server a client gets.
+// The other keepalived keywords load (checker_test.cc).
+TEST(VirtualServer, PersistenceEngineIsRefused) {
   expect_errors(
       "virtual_server 198.18.0.1 80 {\n"
-      "  protocol TCP\n"
+      "  protocol UDP\n"
       "  persistence_engine sip\n"
       "  sorry_server 198.18.2.1 80\n"
-      "  hashed\n"
       "  real_server 198.18.1.1 80 {\n"
       "    inhibit_on_failure\n"
       "    TCP_CHECK {\n"
       "      connect_timeout 3\n"
-      "      connect_port 80\n"
       "    }\n"
-      "    HTTP_GET {\n"
-      "      url {\n"
-      "        path /\n"
-      "        status_code 200\n"
-      "      }\n"
-      "    }\n"
-      "    weight 2\n"
       "  }\n"
       "}\n",
       {"t.conf:3:3: \"persistence_engine\" is not supported by lvsd yet",
-       "t.conf:4:3: \"sorry_server\" is not supported by lvsd yet",
-       "t.conf:5:3: \"hashed\" is not supported by lvsd yet",
-       "t.conf:7:5: \"inhibit_on_failure\" is not supported by lvsd yet",
-       "t.conf:8:5: \"TCP_CHECK\" is not supported by lvsd yet",
-       "t.conf:12:5: \"HTTP_GET\" is not supported by lvsd yet"});
+       "t.conf:7:5: warning: \"TCP_CHECK\" health checks are not yet supported; 198.18.1.1:80 "
+       "stays in service"});
 }
 
 TEST(VirtualServer, SmtpAlertIsAcceptedWithAWarning) {

@@ -61,6 +61,36 @@ expect_error() {
 
 expect_ok good "$good"
 
+# keepalived's parts lvsd has not built (VRRP, health checkers) load with warnings.
+expect_ok keepalived_parts 'vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 50
+    virtual_ipaddress {
+        198.18.2.100
+    }
+}
+virtual_server_group VSG_1 {
+    198.18.2.100-101 80
+}
+virtual_server group VSG_1 {
+    lb_algo rr
+    protocol TCP
+    sorry_server 198.18.1.12 80
+    real_server 198.18.1.11 80 {
+        weight 1
+        TCP_CHECK {
+            connect_timeout 3
+        }
+    }
+}'
+
+expect_error unknown_group 1 "virtual_server group NOPE {
+    protocol TCP
+    real_server 198.18.1.11 80 {
+        weight 1
+    }
+}"
+
 expect_error unknown_keyword 4 "virtual_server 198.18.2.100 80 {
     lb_algo rr
     protocol TCP
