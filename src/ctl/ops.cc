@@ -1,6 +1,9 @@
 // The desired state as engine operations: diff() and apply().
 #include <fmt/format.h>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -16,10 +19,27 @@ namespace {
 
 using DestId = std::pair<net::IpAddr, uint16_t>;
 
-std::map<ServiceId, const VirtualServerConf*> index_services(const Config& c) {
-  std::map<ServiceId, const VirtualServerConf*> m;
-  for (const auto& vs : c.services) m.emplace(service_id(vs.key), &vs);
+using ServiceIndex =
+    boost::unordered_flat_map<core::ServiceKey, const VirtualServerConf*, core::ServiceKeyHash>;
+
+ServiceIndex index_services(const Config& c) {
+  ServiceIndex m;
+  m.reserve(c.services.size());
+  for (const auto& vs : c.services) m.emplace(vs.key, &vs);
   return m;
+}
+
+// The servers the engine holds for `vs` (engine_servers()), without a copy in the common case
+// where that is the configured list: no sorry server and every server alive.
+const std::vector<RealServerConf>& held_servers(const VirtualServerConf& vs,
+                                                std::vector<RealServerConf>& scratch) {
+  const bool as_configured =
+      !vs.sorry_server.has_value() &&
+      std::all_of(vs.real_servers.begin(), vs.real_servers.end(),
+                  [](const RealServerConf& rs) { return rs.alive; });
+  if (as_configured) return vs.real_servers;
+  scratch = engine_servers(vs);
+  return scratch;
 }
 
 std::map<DestId, const RealServerConf*> index_dests(const std::vector<RealServerConf>& servers) {
@@ -61,9 +81,12 @@ core::ServiceSpec service_spec(const VirtualServerConf& vs) {
 }
 
 // What an edit of the service changes: what keepalived's clear_diff_vs() compares, and ops,
-// the local addresses and the PROXY protocol.
+// the local addresses and the PROXY protocol (service_spec()'s fields, compared in place).
 bool same_service_settings(const VirtualServerConf& a, const VirtualServerConf& b) {
-  return service_spec(a) == service_spec(b);
+  return a.key == b.key && a.scheduler == b.scheduler && a.sched_flags == b.sched_flags &&
+         a.persistence_timeout == b.persistence_timeout &&
+         a.persistence_prefix == b.persistence_prefix && a.one_packet == b.one_packet &&
+         a.local_addrs == b.local_addrs && a.proxy_protocol == b.proxy_protocol;
 }
 
 // The engine gives a service one family of local addresses and keeps a FULLNAT server only
@@ -166,30 +189,31 @@ std::vector<Op> diff(const Config& from, const Config& to) {
   auto old_services = index_services(from);
   const auto new_services = index_services(to);
   for (const auto& vs : from.services) {
-    const auto it = new_services.find(service_id(vs.key));
+    const auto it = new_services.find(vs.key);
     if (it == new_services.end() || laddr_family_changes(vs, *it->second)) {
       ops.push_back(service_op(Op::Kind::kDelService, vs));
-      old_services.erase(service_id(vs.key));  // added again below
+      old_services.erase(vs.key);  // added again below
     }
   }
-  // Services in both states, with the servers the engine holds for each.
+  // Services in both states whose servers changed, with the servers the engine holds for each.
   struct Kept {
     const VirtualServerConf* vs;
     std::vector<RealServerConf> old_servers, servers;
   };
   std::vector<Kept> kept;
   std::vector<const VirtualServerConf*> late_edits;
+  std::vector<RealServerConf> scratch, old_scratch;
   for (const auto& vs : to.services) {
-    const auto it = old_services.find(service_id(vs.key));
+    const auto it = old_services.find(vs.key);
     // What the engine holds is the real servers as quorum and the sorry server leave them.
-    std::vector<RealServerConf> servers = engine_servers(vs);
+    const std::vector<RealServerConf>& servers = held_servers(vs, scratch);
     if (it == old_services.end()) {
       ops.push_back(service_op(Op::Kind::kAddService, vs));
       for (const auto& rs : servers) ops.push_back(dest_op(Op::Kind::kAddDest, vs, rs));
       continue;
     }
     const VirtualServerConf& old = *it->second;
-    std::vector<RealServerConf> old_servers = engine_servers(old);
+    const std::vector<RealServerConf>& old_servers = held_servers(old, old_scratch);
     if (!same_service_settings(old, vs)) {
       // Without local addresses the engine keeps no FULLNAT server: the edit that drops them
       // waits until those servers have changed method or gone.
@@ -198,6 +222,21 @@ std::vector<Op> diff(const Config& from, const Config& to) {
       } else {
         ops.push_back(service_op(Op::Kind::kEditService, vs));
       }
+    }
+    // Usually the same servers in the same order: compared in step, no index needed.
+    const bool in_step =
+        old_servers.size() == servers.size() &&
+        std::equal(servers.begin(), servers.end(), old_servers.begin(),
+                   [](const RealServerConf& a, const RealServerConf& b) {
+                     return a.addr == b.addr && a.port == b.port;
+                   });
+    if (in_step) {
+      for (size_t i = 0; i < servers.size(); ++i) {
+        if (!same_settings(old_servers[i], servers[i])) {
+          ops.push_back(dest_op(Op::Kind::kEditDest, vs, servers[i]));
+        }
+      }
+      continue;  // nothing leaves
     }
     const auto old_dests = index_dests(old_servers);
     for (const auto& rs : servers) {
@@ -208,7 +247,7 @@ std::vector<Op> diff(const Config& from, const Config& to) {
         ops.push_back(dest_op(Op::Kind::kEditDest, vs, rs));
       }
     }
-    kept.push_back(Kept{&vs, std::move(old_servers), std::move(servers)});
+    kept.push_back(Kept{&vs, old_servers, servers});
   }
   // Servers leave last, once their replacements are in.
   for (const Kept& k : kept) {
