@@ -3,7 +3,10 @@
 // engine operations. docs/CONFIG.md describes the grammar, its defaults and the error format.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,9 +19,31 @@
 
 namespace lvs::ctl {
 
+// A file name that every location in the file shares: a 10,000-service file has a million
+// tokens, and copying a location copies a pointer, not the name.
+class FileName {
+ public:
+  FileName() = default;
+  FileName(std::string name) : name_(std::make_shared<const std::string>(std::move(name))) {}
+  FileName(const char* name) : FileName(std::string(name)) {}
+  const std::string& str() const { return name_ ? *name_ : no_name(); }
+  operator const std::string&() const { return str(); }
+  bool empty() const { return str().empty(); }
+  friend bool operator==(const FileName& a, const FileName& b) { return a.str() == b.str(); }
+  friend bool operator==(const FileName& a, const std::string& b) { return a.str() == b; }
+  friend bool operator==(const FileName& a, const char* b) { return a.str() == b; }
+
+ private:
+  static const std::string& no_name() {
+    static const std::string e;
+    return e;
+  }
+  std::shared_ptr<const std::string> name_;
+};
+
 // line and column are 1-based; column counts bytes. line 0: the file as a whole.
 struct SourceLoc {
-  std::string file;
+  FileName file;
   int line = 0;
   int column = 0;
 };
@@ -215,3 +240,11 @@ std::vector<Op> diff(const Config& from, const Config& to);
 core::Status apply(core::Engine& engine, const std::vector<Op>& ops);
 
 }  // namespace lvs::ctl
+
+template <>
+struct fmt::formatter<lvs::ctl::FileName> : fmt::formatter<std::string_view> {
+  template <typename Ctx>
+  auto format(const lvs::ctl::FileName& f, Ctx& ctx) const {
+    return fmt::formatter<std::string_view>::format(f.str(), ctx);
+  }
+};

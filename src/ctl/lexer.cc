@@ -42,7 +42,8 @@ SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>
   size_t line_begin = 0;
   bool line_start = true;  // no token yet on this line, or the last one was a brace
   size_t i = 0;
-  const auto loc_at = [&](size_t pos) { return SourceLoc{file, line, int(pos - line_begin) + 1}; };
+  const FileName name(file);  // shared by every token of the text
+  const auto loc_at = [&](size_t pos) { return SourceLoc{name, line, int(pos - line_begin) + 1}; };
   const auto push = [&](Token::Kind kind, std::string word, size_t pos, bool quoted) {
     Token t;
     t.kind = kind;
@@ -101,7 +102,7 @@ SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>
       const size_t prev = text.rfind('\n', nl - 1);
       if (prev != std::string_view::npos) begin = prev + 1;
     }
-    return SourceLoc{file, line - 1, int(nl - begin) + 1};
+    return SourceLoc{name, line - 1, int(nl - begin) + 1};
   }
   return loc_at(i);
 }
