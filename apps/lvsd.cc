@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
   }
   lvs::io::route_bpf_logs();
 
-  const lvs::ctl::ParseResult parsed = lvs::ctl::parse_config_file(config);
+  lvs::ctl::ParseResult parsed = lvs::ctl::parse_config_file(config);
   for (const auto& d : parsed.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
   if (test_only) {
     if (parsed.ok()) std::fprintf(stderr, "configuration file %s is valid\n", config.c_str());
@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
     lvs::daemon::detach_failed();
     return 1;
   }
+  parsed.config.reset();  // the director keeps its own copy
   lvs::daemon::notify_systemd("READY=1\nMAINPID=" + std::to_string(getpid()));
   lvs::daemon::detach_ready();
   director.run();

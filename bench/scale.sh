@@ -61,6 +61,17 @@ echo "config: $SERVICES services x $SERVERS real servers, $(wc -l <"$T/a.conf") 
 ms() { echo "$(( ($2 - $1) / 1000000 ))"; }
 now() { date +%s%N; }
 
+# The baseline: lvsd with no service (its connection table for 1M connections dominates).
+: >"$T/empty.conf"
+"$LVSD" --foreground -f "$T/empty.conf" --socket "$T/empty.sock" 2>"$T/empty.log" &
+PID=$!
+until grep -q "ready in" "$T/empty.log"; do sleep 0.01; done
+base_rss=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
+echo "baseline: no service, ready in $(sed -n 's/.*ready in \([0-9.]*\) ms.*/\1/p' "$T/empty.log") ms, RSS $((base_rss / 1024)) MiB"
+kill "$PID"
+wait "$PID" 2>/dev/null || true
+PID=
+
 t0=$(now)
 "$LVSD" --foreground -f "$T/lvs.conf" --log-level info 2>"$T/lvsd.log" &
 PID=$!
@@ -72,7 +83,8 @@ t1=$(now)
 echo "load: exec to serving $(ms "$t0" "$t1") ms (the file read, checked, applied;" \
   "lvsd's own figure from the parsed config: $(sed -n 's/.*ready in \([0-9.]*\) ms.*/\1/p' "$T/lvsd.log") ms)"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
-echo "memory: lvsd RSS $((rss / 1024)) MiB ($((rss * 1024 / SERVICES)) B per service with its servers)"
+echo "memory: lvsd RSS $((rss / 1024)) MiB, $(((rss - base_rss) / 1024)) MiB over the baseline" \
+  "($(((rss - base_rss) * 1024 / SERVICES)) B per service with its $SERVERS servers)"
 
 reload() {  # $1: the file to switch to, $2: how (hup | api)
   cp "$1" "$T/lvs.conf"

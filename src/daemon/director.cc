@@ -252,7 +252,7 @@ bool Director::start_control_only(const ctl::Config& cfg, std::string* err) {
   if (!netlink_) return false;
   mesh_ = std::make_unique<Mesh>(uint16_t(1));
   core::EngineConfig ec;
-  ec.conn_capacity = cfg.director.conn_capacity;
+  ec.conn_capacity = 1024;  // no packet ever arrives: no connection table worth the name
   ec.hash_seed = random_u64();
   ec.steer_seed = random_u64();
   ec.expire_nodest_conn = cfg.director.expire_nodest_conn;
