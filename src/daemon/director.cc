@@ -905,7 +905,40 @@ ApiResponse Director::handle_api(const ApiRequest& r) {
     if (!reload(&err)) return {400, "application/json", nlohmann::json{{"error", err}}.dump() + "\n"};
     return {200, "application/json", "{\"reloaded\":true}\n"};
   }
+  if (path == "/v1/check") {
+    if (r.method != "POST") return {405, "text/plain", "use POST\n"};
+    return {200, "application/json", check_config(r.body).dump() + "\n"};
+  }
   return {404, "text/plain", "no such resource: " + path + "\n"};
+}
+
+// What a reload would say, without reloading: the configuration file (empty body) or the text
+// in the body (no include: it has no directory) parsed and tried whole on a scratch engine.
+nlohmann::json Director::check_config(const std::string& body) {
+  const ctl::ParseResult pr = body.empty() ? ctl::parse_config_file(opts_.config_path)
+                                           : ctl::parse_config_text(body, "request");
+  nlohmann::json diags = nlohmann::json::array();
+  for (const auto& d : pr.diagnostics) {
+    diags.push_back({{"file", d.loc.file.str()},
+                     {"line", d.loc.line},
+                     {"column", d.loc.column},
+                     {"message", d.message},
+                     {"warning", d.warning},
+                     {"text", d.to_string()}});
+  }
+  std::string engine_error;
+  if (pr.ok()) engine_error = validate(*pr.config);
+  if (!engine_error.empty()) {
+    diags.push_back({{"file", body.empty() ? opts_.config_path : "request"},
+                     {"line", 0},
+                     {"column", 0},
+                     {"message", engine_error},
+                     {"warning", false},
+                     {"text", engine_error}});
+  }
+  return {{"ok", pr.ok() && engine_error.empty()},
+          {"services", pr.ok() ? pr.config->services.size() : 0},
+          {"diagnostics", std::move(diags)}};
 }
 
 bool Director::write_stats_file() {

@@ -80,6 +80,7 @@ class Director final : public NeighSink {
   std::string validate(const ctl::Config& next) const;
   std::string validate_changes(const ctl::Config& next, const std::vector<ctl::Op>& ops) const;
   nlohmann::json conns_object(const ConnQuery& q);
+  nlohmann::json check_config(const std::string& body);
   bool apply_services(const ctl::Config& from, const ctl::Config& to, std::string* err,
                       const std::vector<ctl::Op>* planned = nullptr);
   // Brings the classifier's maps to cfg_'s services (and `also`'s, during a change).

@@ -2,7 +2,8 @@
 # lvsd as a service, without any traffic (control plane only: no interface):
 # - detached (the default): the shell gets 0 once lvsd serves, the pid file names it, lvsadm
 #   works, TERM removes the pid file and the socket; a start that fails exits 1 with the reason
-#   on stderr and leaves nothing behind;
+#   on stderr and leaves nothing behind; the API checks configs without applying them, pages
+#   connections and names a bad query parameter; the TCP listener (127.0.0.1) is read-only;
 # - systemd: the unit verifies with systemd-analyze, and lvsd tells $NOTIFY_SOCKET READY=1 and
 #   STOPPING=1.
 # usage: service.sh LVSD LVSADM UNIT
@@ -35,11 +36,39 @@ kill -0 "$pid" || fail "pid $pid from the pid file is not running"
 [ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ] || fail "lvsd is not in a session of its own"
 out=$("$LVSADM" -Ln) || fail "lvsadm -Ln: $out"
 grep -q "TCP  198.18.0.10:80 wrr" <<<"$out" || fail "lvsadm -Ln shows: $out"
+# The API beside lvsadm: a config check that changes nothing, paged connections, bad queries.
+api() { curl -s --unix-socket "$LVSD_SOCKET" "$@"; }
+ok=$(printf 'virtual_server 198.18.0.11 80 {\n  protocol TCP\n  real_server 198.18.1.2 80 {\n    TCP_CHECK {\n      connect_timeout 3\n    }\n  }\n}\n' |
+  api -X POST --data-binary @- http://lvsd/v1/check)
+/usr/bin/python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["ok"] and d["services"] == 1 and d["diagnostics"][0]["warning"], d' "$ok" ||
+  fail "check of a good config: $ok"
+bad=$(printf 'virtual_server 198.18.0.11 80 {\n  lb_algo nope\n}\n' | api -X POST --data-binary @- http://lvsd/v1/check)
+grep -q '"ok":false' <<<"$bad" && grep -q "request:2:11: unknown scheduler 'nope'" <<<"$bad" ||
+  fail "check of a broken config: $bad"
+[ "$("$LVSADM" -Ln)" = "$out" ] || fail "a config check changed the table"
+conns=$(api http://lvsd/v1/conns?limit=5)
+[ "$conns" = '{"conns":[],"matched":0,"next_offset":null}' ] || fail "/v1/conns: $conns"
+code=$(api -o "$T/q.out" -w '%{http_code}' "http://lvsd/v1/conns?vport=70000")
+[ "$code" = 400 ] && grep -q "invalid vport '70000'" "$T/q.out" || fail "bad query: $code $(cat "$T/q.out")"
+
 kill "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "lvsd did not stop on TERM"
 [ -e "$T/lvsd.pid" ] && fail "pid file left after TERM"
 [ -e "$T/lvsd.sock" ] && fail "socket left after TERM"
+
+# The read-only TCP listener (loopback): GET answered, changes refused.
+port=$((20000 + RANDOM % 20000))
+"$LVSD" -n -f "$T/lvs.conf" --socket "$T/tcp.sock" --listen "127.0.0.1:$port" 2>"$T/tcp.err" &
+tcp=$!
+PIDS+=($tcp)
+for _ in $(seq 50); do grep -q "ready in" "$T/tcp.err" && break; sleep 0.1; done
+grep -q '"key":"TCP 198.18.0.10:80"' <(curl -s "http://127.0.0.1:$port/v1/state") ||
+  fail "GET /v1/state over TCP: $(cat "$T/tcp.err")"
+code=$(curl -s -o "$T/post.out" -w '%{http_code}' -X POST "http://127.0.0.1:$port/v1/reload")
+[ "$code" = 403 ] && grep -q "read-only" "$T/post.out" || fail "POST over TCP: $code"
+kill "$tcp"
+wait "$tcp" 2>/dev/null
 
 # A start that fails: status 1, the reason on the terminal, nothing left.
 if "$LVSD" -f "$T/lvs.conf" --pid-file "$T/lvsd.pid" --listen 'nonsense' 2>"$T/bad.err"; then
@@ -81,4 +110,5 @@ if command -v systemd-analyze >/dev/null; then
 else
   echo "systemd-analyze missing: unit not verified"
 fi
-echo "PASS: detached start/stop, failed start, sd_notify READY/STOPPING, unit verified"
+echo "PASS: detached start/stop, /v1/check, /v1/conns paging, read-only TCP, failed start," \
+  "sd_notify READY/STOPPING, unit verified"
