@@ -865,7 +865,22 @@ ApiResponse Director::handle_api(const ApiRequest& r) {
   }
   if (path == "/metrics") {
     if (!get) return {405, "text/plain", "use GET\n"};
-    return {200, "text/plain; version=0.0.4", metrics_text(stats_object())};
+    std::vector<core::ServiceSnapshot> merged;
+    const nlohmann::json globals = stats_object(&merged);
+    std::vector<MetricsService> services;
+    services.reserve(merged.size());
+    for (const auto& s : merged) {
+      // Keys and addresses hold no character a label value escapes.
+      MetricsService& ms = services.emplace_back(
+          MetricsService{s.key.to_string(), s.stats, rates_.service(s.key), {}});
+      ms.servers.reserve(s.dests.size());
+      for (const auto& d : s.dests) {
+        ms.servers.push_back({server_label(d.addr.to_string(), d.port), d.stats,
+                              rates_.dest(s.key, d.addr, d.port), d.active_conns,
+                              d.inactive_conns, uint64_t(std::max(d.weight, 0))});
+      }
+    }
+    return {200, "text/plain; version=0.0.4", metrics_text(globals, services)};
   }
   if (path == "/v1/ops") {
     if (r.method != "POST") return {405, "text/plain", "use POST\n"};

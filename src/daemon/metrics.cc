@@ -62,21 +62,69 @@ uint64_t num(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
+std::string server_label(const std::string& addr, uint64_t port) {
+  return addr.find(':') != std::string::npos ? fmt::format("[{}]:{}", addr, port)
+                                             : fmt::format("{}:{}", addr, port);
+}
+
 std::string metrics_text(const nlohmann::json& stats) {
-  // Per service and per real server: IPVS's five counters, then the connection gauges.
+  std::vector<MetricsService> services;
+  const auto counters = [](const nlohmann::json& j) {
+    return core::Counters{num(j, "conns"), num(j, "inpkts"), num(j, "outpkts"), num(j, "inbytes"),
+                          num(j, "outbytes")};
+  };
+  const auto rates = [](const nlohmann::json& j) {
+    return core::Rates{num(j, "cps"), num(j, "inpps"), num(j, "outpps"), num(j, "inbps"),
+                       num(j, "outbps")};
+  };
+  for (const auto& s : stats.value("services", nlohmann::json::array())) {
+    MetricsService ms;
+    ms.key = escape(s.value("key", ""));
+    ms.stats = counters(s.value("stats", nlohmann::json::object()));
+    ms.rates = rates(s.value("rates", nlohmann::json::object()));
+    for (const auto& d : s.value("dests", nlohmann::json::array())) {
+      ms.servers.push_back({escape(server_label(d.value("addr", ""), num(d, "port"))),
+                            counters(d.value("stats", nlohmann::json::object())),
+                            rates(d.value("rates", nlohmann::json::object())),
+                            num(d, "active_conns"), num(d, "inactive_conns"), num(d, "weight")});
+    }
+    services.push_back(std::move(ms));
+  }
+  return metrics_text(stats, services);
+}
+
+std::string metrics_text(const nlohmann::json& stats, const std::vector<MetricsService>& services) {
+  std::string out;
+  size_t servers = 0;
+  for (const auto& s : services) servers += s.servers.size();
+  out.reserve(4096 + services.size() * 1024 + servers * 1100);
+  auto it = std::back_inserter(out);
+  // One family per figure, per service and then per real server; each written in one pass.
+  const auto family = [&](std::string_view name, std::string_view type, std::string_view help,
+                          bool per_server, auto value) {
+    fmt::format_to(it, "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (const auto& s : services) {
+      if (!per_server) {
+        fmt::format_to(it, "{}{{service=\"{}\"}} {}\n", name, s.key, value(s.stats, s.rates, nullptr));
+        continue;
+      }
+      for (const auto& d : s.servers) {
+        fmt::format_to(it, "{}{{service=\"{}\",server=\"{}\"}} {}\n", name, s.key, d.server,
+                       value(d.stats, d.rates, &d));
+      }
+    }
+  };
+  using C = core::Counters;
+  using R = core::Rates;
+  using D = const MetricsServer*;
   static constexpr std::pair<const char*, const char*> kCounters[] = {
       {"conns", "connections scheduled"},
       {"inpkts", "packets from clients"},
       {"outpkts", "packets to clients"},
       {"inbytes", "bytes from clients"},
       {"outbytes", "bytes to clients"}};
-  std::vector<Family> svc, dst;
-  for (const auto& [key, help] : kCounters) {
-    svc.emplace_back(fmt::format("lvs_service_{}_total", key), "counter",
-                     fmt::format("Virtual service: {}.", help));
-    dst.emplace_back(fmt::format("lvs_real_server_{}_total", key), "counter",
-                     fmt::format("Real server: {}.", help));
-  }
+  static constexpr uint64_t C::*kCounterFields[] = {&C::conns, &C::inpkts, &C::outpkts,
+                                                    &C::inbytes, &C::outbytes};
   // IPVS's estimator: gauges, as ipvsadm --rate shows them.
   static constexpr std::pair<const char*, const char*> kRates[] = {
       {"cps", "connections per second"},
@@ -84,50 +132,35 @@ std::string metrics_text(const nlohmann::json& stats) {
       {"outpps", "packets per second to clients"},
       {"inbps", "bytes per second from clients"},
       {"outbps", "bytes per second to clients"}};
-  std::vector<Family> svc_rate, dst_rate;
-  for (const auto& [key, help] : kRates) {
-    svc_rate.emplace_back(fmt::format("lvs_service_{}", key), "gauge",
-                          fmt::format("Virtual service: {} (IPVS estimator: 2 s samples, EWMA "
-                                      "1/4).",
-                                      help));
-    dst_rate.emplace_back(fmt::format("lvs_real_server_{}", key), "gauge",
-                          fmt::format("Real server: {} (IPVS estimator: 2 s samples, EWMA 1/4).",
-                                      help));
-  }
-  Family active("lvs_real_server_active_connections", "gauge",
-                "Real server: connections in ESTABLISHED (IPVS ActiveConn).");
-  Family inactive("lvs_real_server_inactive_connections", "gauge",
-                  "Real server: other connections (IPVS InActConn).");
-  Family weight("lvs_real_server_weight", "gauge", "Real server: weight (0: quiesced).");
-  for (const auto& s : stats.value("services", nlohmann::json::array())) {
-    const std::string sl = fmt::format("service=\"{}\"", escape(s.value("key", "")));
-    const auto& st = s.value("stats", nlohmann::json::object());
-    for (size_t i = 0; i < svc.size(); ++i) svc[i].add(sl, num(st, kCounters[i].first));
-    const auto& sr = s.value("rates", nlohmann::json::object());
-    for (size_t i = 0; i < svc_rate.size(); ++i) svc_rate[i].add(sl, num(sr, kRates[i].first));
-    for (const auto& d : s.value("dests", nlohmann::json::array())) {
-      const std::string addr = d.value("addr", "");
-      const std::string server = addr.find(':') != std::string::npos
-                                     ? fmt::format("[{}]:{}", addr, num(d, "port"))
-                                     : fmt::format("{}:{}", addr, num(d, "port"));
-      const std::string dl = fmt::format("{},server=\"{}\"", sl, escape(server));
-      const auto& ds = d.value("stats", nlohmann::json::object());
-      for (size_t i = 0; i < dst.size(); ++i) dst[i].add(dl, num(ds, kCounters[i].first));
-      const auto& dr = d.value("rates", nlohmann::json::object());
-      for (size_t i = 0; i < dst_rate.size(); ++i) dst_rate[i].add(dl, num(dr, kRates[i].first));
-      active.add(dl, num(d, "active_conns"));
-      inactive.add(dl, num(d, "inactive_conns"));
-      weight.add(dl, num(d, "weight"));
+  static constexpr uint64_t R::*kRateFields[] = {&R::cps, &R::inpps, &R::outpps, &R::inbps,
+                                                 &R::outbps};
+  for (bool per_server : {false, true}) {
+    const char* who = per_server ? "real_server" : "service";
+    const char* whom = per_server ? "Real server" : "Virtual service";
+    for (size_t i = 0; i < 5; ++i) {
+      family(fmt::format("lvs_{}_{}_total", who, kCounters[i].first), "counter",
+             fmt::format("{}: {}.", whom, kCounters[i].second), per_server,
+             [f = kCounterFields[i]](const C& c, const R&, D) { return c.*f; });
     }
   }
-  std::string out;
-  for (const auto& f : svc) f.write(out);
-  for (const auto& f : dst) f.write(out);
-  for (const auto& f : svc_rate) f.write(out);
-  for (const auto& f : dst_rate) f.write(out);
-  active.write(out);
-  inactive.write(out);
-  weight.write(out);
+  for (bool per_server : {false, true}) {
+    const char* who = per_server ? "real_server" : "service";
+    const char* whom = per_server ? "Real server" : "Virtual service";
+    for (size_t i = 0; i < 5; ++i) {
+      family(fmt::format("lvs_{}_{}", who, kRates[i].first), "gauge",
+             fmt::format("{}: {} (IPVS estimator: 2 s samples, EWMA 1/4).", whom,
+                         kRates[i].second),
+             per_server, [f = kRateFields[i]](const C&, const R& r, D) { return r.*f; });
+    }
+  }
+  family("lvs_real_server_active_connections", "gauge",
+         "Real server: connections in ESTABLISHED (IPVS ActiveConn).", true,
+         [](const C&, const R&, D d) { return d->active; });
+  family("lvs_real_server_inactive_connections", "gauge",
+         "Real server: other connections (IPVS InActConn).", true,
+         [](const C&, const R&, D d) { return d->inactive; });
+  family("lvs_real_server_weight", "gauge", "Real server: weight (0: quiesced).", true,
+         [](const C&, const R&, D d) { return d->weight; });
 
   labelled(out, stats, "drops", "lvs_drops_total", "reason",
            "Packets dropped by the engine, by reason.");
