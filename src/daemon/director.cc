@@ -599,8 +599,9 @@ std::string Director::validate_changes(const ctl::Config& next,
     }
   }
   if (touched.empty()) return {};
-  ctl::Config part = next;
-  part.services.clear();
+  ctl::Config part;  // the services alone matter to an engine; no copy of the whole table
+  part.timeouts = next.timeouts;
+  part.director = next.director;
   for (const auto& vs : next.services) {
     if (touched.contains(vs.key)) part.services.push_back(vs);
   }
