@@ -19,7 +19,31 @@ for p in "${want[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [ "$status" = "install ok installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# promtool (`promtool check metrics` lints lvsd's /metrics in the tests) comes from Debian's
+# prometheus package, whose installation would also start a Prometheus server: the package is
+# fetched with apt and only promtool is taken out of it, into /var/cache/lvs-tools.
+PROMTOOL_DIR=/var/cache/lvs-tools
+fetch_promtool() {
+  [ "${1:-}" = "--build-only" ] && return 0
+  [ -x "$PROMTOOL_DIR/usr/bin/promtool" ] && return 0
+  [ "$(id -u)" = 0 ] || { echo "install-deps: promtool missing (run as root to fetch it)" >&2; return 0; }
+  local tmp
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp"  # apt's _apt user downloads into it
+  if (cd "$tmp" && apt-get download -q prometheus >/dev/null 2>&1); then
+    mkdir -p "$PROMTOOL_DIR"
+    dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -C "$PROMTOOL_DIR" ./usr/bin/promtool
+    echo "install-deps: promtool from the prometheus package in $PROMTOOL_DIR/usr/bin"
+  else
+    echo "install-deps: could not download the prometheus package; metrics lint skipped" >&2
+  fi
+  rm -rf "$tmp"
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  fetch_promtool "${1:-}"
+  exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
   echo "install-deps: missing packages: ${missing[*]} (run as root to install them)" >&2
@@ -37,3 +61,4 @@ fi
 if [ -x /etc/init.d/vsftpd ] && [[ " ${missing[*]} " == *" vsftpd "* ]]; then
   /etc/init.d/vsftpd stop >/dev/null 2>&1 || true
 fi
+fetch_promtool "${1:-}"

@@ -6,9 +6,10 @@
 #   connections and names a bad query parameter; the TCP listener (127.0.0.1) is read-only;
 # - systemd: the unit verifies with systemd-analyze, and lvsd tells $NOTIFY_SOCKET READY=1 and
 #   STOPPING=1.
-# usage: service.sh LVSD LVSADM UNIT
+# - /metrics passes promtool's lint (`promtool check metrics`), when promtool is there.
+# usage: service.sh LVSD LVSADM UNIT [PROMTOOL]
 set -u
-LVSD=$1 LVSADM=$2 UNIT=$3
+LVSD=$1 LVSADM=$2 UNIT=$3 PROMTOOL=${4:-}
 T=$(mktemp -d /tmp/lvsd-service.XXXXXX)
 PIDS=()
 cleanup() {
@@ -50,6 +51,16 @@ conns=$(api http://lvsd/v1/conns?limit=5)
 [ "$conns" = '{"conns":[],"matched":0,"next_offset":null}' ] || fail "/v1/conns: $conns"
 code=$(api -o "$T/q.out" -w '%{http_code}' "http://lvsd/v1/conns?vport=70000")
 [ "$code" = 400 ] && grep -q "invalid vport '70000'" "$T/q.out" || fail "bad query: $code $(cat "$T/q.out")"
+
+api http://lvsd/metrics >"$T/metrics.txt"
+grep -q '^lvs_real_server_cps{service="TCP 198.18.0.10:80",server="198.18.1.1:80"} 0$' \
+  "$T/metrics.txt" || fail "/metrics lacks the server's rate"
+if [ -n "$PROMTOOL" ]; then
+  lint=$("$PROMTOOL" check metrics <"$T/metrics.txt" 2>&1) || fail "promtool check metrics: $lint"
+  echo "promtool check metrics: clean ($(grep -c '^# TYPE' "$T/metrics.txt") families)"
+else
+  echo "promtool missing (scripts/install-deps.sh fetches it): /metrics not linted"
+fi
 
 kill "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
