@@ -68,7 +68,12 @@ size_t StatsBook::Hash::operator()(const DestKey& k) const {
 void StatsBook::sample(const std::vector<core::ServiceSnapshot>& merged) {
   ++generation_;
   const auto step = [this](Entry& e, const core::Counters& c, bool fresh) {
-    if (fresh || e.restart) {
+    if (fresh) {
+      // Created since the last sample, with counters from 0: as ip_vs_start_estimator, the
+      // estimator starts from zero, so its first seconds count.
+      e.est.reset({});
+      e.est.sample(c);
+    } else if (e.restart) {
       e.est.reset(c);
       e.restart = false;
     } else {

@@ -20,7 +20,8 @@ void merge_snapshot(std::vector<core::ServiceSnapshot>& into,
 class StatsBook {
  public:
   // One 2-second sample of every service and server in `merged`; estimators of services and
-  // servers that are gone are dropped, new ones start from their current counters.
+  // servers that are gone are dropped; new ones (created since the last sample, so with
+  // counters from 0) count what they have as their first 2 seconds.
   void sample(const std::vector<core::ServiceSnapshot>& merged);
   // After counters were zeroed (ipvsadm -Z): the estimators of `key` (all when null) start again
   // from the counters at the next sample, with zero rates.

@@ -48,7 +48,7 @@ TEST(MergeSnapshot, SumsServicesAndServersInPlaceAndOutOfPlace) {
 TEST(StatsBook, RatesPerServiceAndServer) {
   StatsBook book;
   book.sample({service(80, {{"198.18.1.1", 0}}, 0)});
-  EXPECT_EQ(book.service(key(80)).cps, 0u);
+  EXPECT_EQ(book.service(key(80)).cps, 0u);  // the first sample: nothing yet
   // 2000 connections in 2 s: the first sample shows a quarter of 1000/s.
   book.sample({service(80, {{"198.18.1.1", 2000}}, 2000)});
   EXPECT_EQ(book.service(key(80)).cps, 250u);
@@ -57,15 +57,17 @@ TEST(StatsBook, RatesPerServiceAndServer) {
   EXPECT_EQ(book.service(key(81)), core::Rates{});
 }
 
-TEST(StatsBook, NewServicesStartFromTheirCountersAndGoneOnesAreForgotten) {
+TEST(StatsBook, NewServicesCountFromZeroAndGoneOnesAreForgotten) {
   StatsBook book;
   book.sample({service(80, {}, 0)});
-  book.sample({service(80, {}, 2000), service(81, {}, 1'000'000)});
-  EXPECT_EQ(book.service(key(81)).cps, 0u);  // no burst from counters it had on arrival
-  book.sample({service(81, {}, 1'000'000)});
+  // 81 appeared since the last sample: its counters are its first 2 s (as IPVS, from 0).
+  book.sample({service(80, {}, 2000), service(81, {}, 2000)});
+  EXPECT_EQ(book.service(key(81)).cps, 250u);
+  book.sample({service(81, {}, 2000)});
   EXPECT_EQ(book.service(key(80)), core::Rates{});
-  book.sample({service(80, {}, 4000), service(81, {}, 1'000'000)});
-  EXPECT_EQ(book.service(key(80)).cps, 0u);  // came back: starts afresh
+  // 80 came back as a new service: counters from 0 again, and an estimator from 0.
+  book.sample({service(80, {}, 4000), service(81, {}, 2000)});
+  EXPECT_EQ(book.service(key(80)).cps, 500u);
 }
 
 TEST(StatsBook, ZeroedRestartsFromTheNextSample) {
