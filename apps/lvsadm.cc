@@ -1,17 +1,23 @@
 // lvsadm: ipvsadm's command line, talking to lvsd's control API instead of the kernel. Parsing
-// and listings are src/adm (byte for byte ipvsadm 1.31); this main fetches lvsd's state and
-// prints it, or sends a change (POST /v1/ops) and prints ipvsadm's message when lvsd refuses
-// it. The socket is $LVSD_SOCKET, else /run/lvsd.sock.
+// and listings are src/adm (byte for byte ipvsadm 1.31); this main fetches lvsd's state (and
+// every page of its connections for -c) and prints it, or sends a change (POST /v1/ops) and
+// prints ipvsadm's message when lvsd refuses it. Host and service names are looked up as
+// ipvsadm does (lvsadm_resolve.h): on the command line always, in listings unless -n. The
+// socket is $LVSD_SOCKET, else /run/lvsd.sock.
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "adm/args.h"
 #include "adm/list.h"
+#include "adm/state_json.h"
 #include "lvsadm_api.h"
+#include "lvsadm_resolve.h"
 
 namespace {
 
@@ -23,120 +29,25 @@ std::string socket_path() {
   return env != nullptr && *env != '\0' ? env : "/run/lvsd.sock";
 }
 
-lvs::net::IpAddr addr_of(const json& j, const char* key) {
-  const auto a = lvs::net::IpAddr::parse(j.value(key, std::string()));
-  return a ? *a : lvs::net::IpAddr{};
+// ipvsadm-like text for an lvsd that is not there.
+std::string reach_message(const std::string& path, const std::string& why) {
+  return "Can't reach lvsd at " + path + ": " + why + "\nIs lvsd running (lvsd --socket " + path +
+         ")?\n";
 }
 
-FwdMethod fwd_of(const std::string& name) {
-  if (name == "Masq") return FwdMethod::kMasq;
-  if (name == "Tunnel") return FwdMethod::kTunnel;
-  if (name == "FullNat") return FwdMethod::kFullNat;
-  if (name == "Local") return FwdMethod::kLocal;
-  return FwdMethod::kRoute;
-}
-
-Stats stats_of(const json& j) {
-  Stats s;
-  s.conns = j.value("conns", uint64_t{0});
-  s.inpkts = j.value("inpkts", uint64_t{0});
-  s.outpkts = j.value("outpkts", uint64_t{0});
-  s.inbytes = j.value("inbytes", uint64_t{0});
-  s.outbytes = j.value("outbytes", uint64_t{0});
-  return s;
-}
-
-// lvsd's state document (GET /v1/state) as the listing model.
-ListModel model_of(const json& st) {
-  ListModel m;
-  m.conn_tab_size = st.value("conn_capacity", uint32_t{4096});
-  const json t = st.value("timeouts", json::object());
-  m.timeouts.tcp = t.value("tcp", 900);
-  m.timeouts.tcp_fin = t.value("tcp_fin", 120);
-  m.timeouts.udp = t.value("udp", 300);
-  for (const json& js : st.value("services", json::array())) {
-    Service s;
-    const std::string proto = js.value("proto", std::string("TCP"));
-    s.fwmark = js.value("fwmark", uint32_t{0});
-    s.addr = addr_of(js, "addr");
-    s.fwmark_af = s.addr.is_v6() ? lvs::net::Family::kV6 : lvs::net::Family::kV4;
-    s.protocol = proto == "UDP" ? kProtoUdp : proto == "SCTP" ? kProtoSctp : kProtoTcp;
-    s.port = js.value("port", uint16_t{0});
-    s.scheduler = js.value("scheduler", std::string("wlc"));
-    s.sched_flags = js.value("sched_flags", uint32_t{0});
-    s.persistence_timeout = js.value("persistence_timeout", uint32_t{0});
-    s.persistent = s.persistence_timeout != 0;
-    const unsigned prefix = js.value("persistence_prefix", 128u);
-    if (s.family() == lvs::net::Family::kV6) {
-      s.prefix_v6 = uint8_t(prefix);
-    } else {
-      const unsigned p = prefix > 32 ? 32 : prefix;
-      s.netmask_v4 = p == 0 ? 0 : uint32_t(0xffffffffu << (32 - p));
-    }
-    s.one_packet = js.value("one_packet", false);
-    s.stats = stats_of(js.value("stats", json::object()));
-    for (const json& jd : js.value("dests", json::array())) {
-      RealServer d;
-      d.addr = addr_of(jd, "addr");
-      d.port = jd.value("port", uint16_t{0});
-      d.fwd = fwd_of(jd.value("fwd", std::string()));
-      d.weight = jd.value("weight", 1);
-      d.active_conns = jd.value("active_conns", 0u);
-      d.inactive_conns = jd.value("inactive_conns", 0u);
-      d.persist_conns = jd.value("persist_conns", 0u);
-      d.u_threshold = jd.value("u_threshold", 0u);
-      d.l_threshold = jd.value("l_threshold", 0u);
-      const std::string tt = jd.value("tun_type", std::string("ipip"));
-      d.tun_type = tt == "gue" ? TunType::kGue : tt == "gre" ? TunType::kGre : TunType::kIpip;
-      d.tun_port = jd.value("tun_port", uint16_t{0});
-      const unsigned flags = jd.value("tun_flags", 0u);
-      d.tun_csum = (flags & 2)   ? TunCsum::kRemCsum
-                   : (flags & 1) ? TunCsum::kCsum
-                                 : TunCsum::kNoCsum;
-      d.stats = stats_of(jd.value("stats", json::object()));
-      s.servers.push_back(std::move(d));
-    }
-    m.services.push_back(std::move(s));
-  }
-  return m;
-}
-
-void add_connections(ListModel& m, const json& conns) {
-  for (const json& jc : conns) {
-    Connection c;
-    c.protocol = jc.value("proto", uint8_t{kProtoTcp});
-    c.expires = jc.value("expires", 0u);
-    c.state = jc.value("state", std::string());
-    c.client = {addr_of(jc, "caddr"), jc.value("cport", uint16_t{0})};
-    c.virt = {addr_of(jc, "vaddr"), jc.value("vport", uint16_t{0})};
-    c.dest = {addr_of(jc, "daddr"), jc.value("dport", uint16_t{0})};
-    c.is_template = jc.value("template", false);
-    c.fwmark = jc.value("fwmark", 0u);
-    m.connections.push_back(std::move(c));
-  }
-}
-
-int fail_reach(const std::string& path, const std::string& why) {
-  std::fprintf(stderr, "Can't reach lvsd at %s: %s\nIs lvsd running (lvsd --socket %s)?\n",
-               path.c_str(), why.c_str(), path.c_str());
-  return 1;
-}
-
-// GET `target`; the JSON body, or an exit status after printing why.
-int get_json(const std::string& path, const std::string& target, json* out) {
+// GET `target`: the JSON body, or what to print on stderr (then exit 1).
+std::variant<json, std::string> get_json(const std::string& path, const std::string& target) {
   const ApiAnswer a = api_call(path, "GET", target);
-  if (!a.reached) return fail_reach(path, a.error);
+  if (!a.reached) return reach_message(path, a.error);
   if (a.status != 200) {
-    std::fprintf(stderr, "lvsd answered %u to GET %s: %s", a.status, target.c_str(),
-                 a.body.c_str());
-    return 1;
+    std::string msg =
+        "lvsd answered " + std::to_string(a.status) + " to GET " + target + ": " + a.body;
+    if (msg.back() != '\n') msg += '\n';
+    return msg;
   }
-  *out = json::parse(a.body, nullptr, false);
-  if (out->is_discarded()) {
-    std::fprintf(stderr, "lvsd's answer to GET %s is not JSON\n", target.c_str());
-    return 1;
-  }
-  return 0;
+  json out = json::parse(a.body, nullptr, false);
+  if (out.is_discarded()) return "lvsd's answer to GET " + target + " is not JSON\n";
+  return out;
 }
 
 ListOptions list_options(const Command& c) {
@@ -166,20 +77,35 @@ ListOptions list_options(const Command& c) {
 
 int run_list(const Command& c, bool save) {
   const std::string path = socket_path();
-  json st;
-  if (const int rc = get_json(path, "/v1/state", &st)) return rc;
-  ListModel m = model_of(st);
+  auto st = get_json(path, "/v1/state");
+  if (auto* err = std::get_if<std::string>(&st)) {
+    std::fputs(err->c_str(), stderr);
+    return 1;
+  }
+  ListModel m = model_from_state(std::get<json>(st));
+  // Names unless -n, as ipvsadm's addrport_to_anyname (for -S too).
+  const OsReverseResolver names;
+  const bool numeric = c.format & kFmtNumeric;
+  const ReverseResolver* resolver = numeric ? nullptr : &names;
   if (save) {
-    std::fputs(lvs::adm::save(m, c.format & kFmtNumeric).c_str(), stdout);
+    std::fputs(lvs::adm::save(m, numeric, resolver).c_str(), stdout);
     return 0;
   }
   const ListOptions o = list_options(c);
   if (o.connections) {
-    json conns;
-    if (const int rc = get_json(path, "/v1/conns", &conns)) return rc;
-    add_connections(m, conns);
+    // Every page of /v1/conns (an older lvsd sends its whole table at once).
+    auto err = fetch_connections(m, [&](uint64_t offset) -> std::variant<json, std::string> {
+      auto page = get_json(path, conns_target(offset));
+      if (auto* e = std::get_if<std::string>(&page)) return std::move(*e);
+      return std::move(std::get<json>(page));
+    });
+    if (err) {
+      if (err->empty() || err->back() != '\n') *err += '\n';
+      std::fputs(err->c_str(), stderr);
+      return 1;
+    }
   }
-  const ListOutput out = list(m, o);
+  const ListOutput out = list(m, o, resolver);
   std::fputs(out.out.c_str(), stdout);
   std::fputs(out.err.c_str(), stderr);
   return out.status;
@@ -274,16 +200,14 @@ std::string op_message(CommandKind k, const std::string& error, const std::strin
   return "Invalid operation: " + detail;
 }
 
-int run_op(const Command& c, std::string_view program) {
+int run_op(const Command& c) {
   const std::string path = socket_path();
   const json req = op_of(c);
-  if (req.contains("service") && !req["service"].contains("addr") && c.svc.fwmark == 0) {
-    std::fprintf(stderr, "%s: host names are not resolved yet: give addresses\n",
-                 std::string(program).c_str());
-    return 2;
-  }
   const ApiAnswer a = api_call(path, "POST", "/v1/ops", req.dump());
-  if (!a.reached) return fail_reach(path, a.error);
+  if (!a.reached) {
+    std::fputs(reach_message(path, a.error).c_str(), stderr);
+    return 1;
+  }
   if (a.status == 200) return 0;
   const json err = json::parse(a.body, nullptr, false);
   const std::string error = err.is_object() ? err.value("error", std::string()) : "";
@@ -293,12 +217,12 @@ int run_op(const Command& c, std::string_view program) {
 }
 
 // -R: ipvsadm-restore input on stdin, one command per line.
-int run_restore(std::string_view program) {
+int run_restore(std::string_view program, const ForwardResolver& resolver) {
   int status = 0;
   char* line = nullptr;
   size_t cap = 0;
   while (getline(&line, &cap, stdin) > 0) {
-    const auto r = parse_restore_line(line, program);
+    const auto r = parse_restore_line(line, program, resolver);
     if (!r) continue;
     if (!r->ok()) {
       std::fputs(r->error().stderr_text().c_str(), stderr);
@@ -306,7 +230,7 @@ int run_restore(std::string_view program) {
       if (r->error().kind != ErrorKind::kPopt) break;
       continue;
     }
-    status = run_op(r->command(), program);
+    status = run_op(r->command());
   }
   std::free(line);
   return status;
@@ -316,7 +240,9 @@ int run_restore(std::string_view program) {
 
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv, argv + argc);
-  const ParseResult r = parse_args(args);
+  // Host and service names as ipvsadm's parse_service: gethostbyname, getservbyname.
+  const ForwardResolver resolver = os_forward_resolver();
+  const ParseResult r = parse_args(args, resolver);
   if (!r.ok()) {
     std::fputs(r.error().stderr_text().c_str(), stderr);
     return r.error().exit_code;
@@ -334,13 +260,13 @@ int main(int argc, char** argv) {
     case CommandKind::kSave:
       return run_list(c, true);
     case CommandKind::kRestore:
-      return run_restore(args[0]);
+      return run_restore(args[0], resolver);
     case CommandKind::kStartDaemon:
     case CommandKind::kStopDaemon:
       std::fprintf(stderr, "%s: the connection sync daemon is not part of lvsd yet\n",
                    std::string(args[0]).c_str());
       return 2;
     default:
-      return run_op(c, args[0]);
+      return run_op(c);
   }
 }
