@@ -115,6 +115,19 @@ bool Parser::args_between(const Stmt& s, size_t min, size_t max, std::string_vie
   return true;
 }
 
+const Token* Parser::group_name(const Stmt& s) {
+  if (!args_between(s, 1, 1, "a name")) {
+    if (s.open != nullptr) skip_block(*s.open);
+    return nullptr;
+  }
+  if (!need_block(s)) return nullptr;
+  return s.args[0];
+}
+
+void Parser::duplicate_group(const Token& name, std::string_view kind, const SourceLoc& first) {
+  error(name.loc, fmt::format("duplicate {} '{}' (first at {})", kind, name.text, where(first)));
+}
+
 void Parser::refuse(const Stmt& s, std::string_view what) {
   error(s.kw->loc, fmt::format("\"{}\" is not supported by lvsd yet", what));
   if (s.open != nullptr) skip_block(*s.open);

@@ -10,6 +10,27 @@
 
 namespace lvs::ctl {
 
+bool Parser::checker_timing(const Stmt& s, std::optional<uint32_t>& retry,
+                            std::optional<uint64_t>& connect_timeout_ms,
+                            std::optional<uint64_t>& delay_before_retry_ms,
+                            std::optional<uint64_t>& warmup_ms) {
+  const std::string& w = s.word();
+  if (w != "retry" && w != "connect_timeout" && w != "delay_before_retry" && w != "warmup") {
+    return false;
+  }
+  if (!no_block(s) || !args_between(s, 1, 1, w == "retry" ? "a count" : "seconds")) return true;
+  if (w == "retry") {
+    if (const auto n = number(*s.args[0], "retry", 1, UINT32_MAX)) retry = uint32_t(*n);
+    return true;
+  }
+  const auto ms = timer_ms(*s.args[0], w, w != "connect_timeout");
+  if (!ms) return true;
+  (w == "connect_timeout"      ? connect_timeout_ms
+   : w == "delay_before_retry" ? delay_before_retry_ms
+                               : warmup_ms) = *ms;
+  return true;
+}
+
 bool Parser::vs_extra_stmt(VsDraft& vs, const Stmt& s) {
   const std::string& w = s.word();
   VirtualServerConf& c = vs.conf;
@@ -52,17 +73,9 @@ bool Parser::vs_extra_stmt(VsDraft& vs, const Stmt& s) {
   } else if (w == "hashed") {
     warn(s.kw->loc, "\"hashed\" is deprecated in keepalived and has no effect; ignored");
     if (s.open != nullptr) skip_block(*s.open);
-  } else if (w == "retry") {
-    if (one("a count")) {
-      if (const auto n = number(*s.args[0], "retry", 1, UINT32_MAX)) c.retry = uint32_t(*n);
-    }
-  } else if (w == "connect_timeout" || w == "delay_before_retry" || w == "warmup") {
-    if (!one("seconds")) return true;
-    const auto ms = timer_ms(*s.args[0], w, w != "connect_timeout");
-    if (!ms) return true;
-    if (w == "connect_timeout") c.connect_timeout_ms = *ms;
-    if (w == "delay_before_retry") c.delay_before_retry_ms = *ms;
-    if (w == "warmup") c.warmup_ms = *ms;
+  } else if (std::optional<uint64_t> connect; checker_timing(s, c.retry, connect,
+                                                             c.delay_before_retry_ms, c.warmup_ms)) {
+    if (connect) c.connect_timeout_ms = *connect;
   } else if (w == "virtualhost" || w == "snmp_name") {
     if (one("a name")) (w == "virtualhost" ? c.virtualhost : c.snmp_name) = s.args[0]->text;
   } else {
@@ -83,17 +96,9 @@ bool Parser::rs_extra_stmt(RsDraft& rs, const Stmt& s) {
     // keepalived's rs_inhibit_handler() and rs_alpha_handler(): an optional on/off.
     if (!no_block(s)) return true;
     if (const auto b = flag(s, true)) (w == "alpha" ? rs.alpha : rs.inhibit) = *b;
-  } else if (w == "retry") {
-    if (one("a count")) {
-      if (const auto n = number(*s.args[0], "retry", 1, UINT32_MAX)) c.retry = uint32_t(*n);
-    }
-  } else if (w == "connect_timeout" || w == "delay_before_retry" || w == "warmup") {
-    if (!one("seconds")) return true;
-    const auto ms = timer_ms(*s.args[0], w, w != "connect_timeout");
-    if (!ms) return true;
-    if (w == "connect_timeout") rs.connect_timeout_ms = *ms;
-    if (w == "delay_before_retry") c.delay_before_retry_ms = *ms;
-    if (w == "warmup") c.warmup_ms = *ms;
+  } else if (checker_timing(s, c.retry, rs.connect_timeout_ms, c.delay_before_retry_ms,
+                            c.warmup_ms)) {
+    // read
   } else if (w == "delay_loop") {
     if (!one("seconds")) return true;
     const auto ms = timer_ms(*s.args[0], "delay_loop", false);

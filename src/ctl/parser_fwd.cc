@@ -218,25 +218,19 @@ void Parser::proxy_protocol(VsDraft& vs, const Stmt& s) {
 
 // local_address_group NAME { ADDRESS [INTERFACE] ... }, ADDRESS possibly a short range.
 void Parser::local_address_group(const Stmt& s) {
-  if (!args_between(s, 1, 1, "a name")) {
-    if (s.open != nullptr) skip_block(*s.open);
-    return;
-  }
-  if (!need_block(s)) return;
-  const Token& name = *s.args[0];
+  const Token* name_tok = group_name(s);
+  if (name_tok == nullptr) return;
+  const Token& name = *name_tok;
   const size_t errors_before = errors_;
-  const auto known = laddr_groups_.find(name.text);
-  if (known != laddr_groups_.end()) {
-    error(name.loc, fmt::format("duplicate local_address_group '{}' (first at {})", name.text,
-                                where(cfg_.local_address_groups[known->second.first].loc)));
-  }
+  const bool duplicate = laddr_groups_.contains(name.text);
+  if (duplicate) duplicate_group(name, "local_address_group", cfg_.local_address_groups[laddr_groups_.at(name.text).first].loc);
   LocalAddressGroupConf g;
   g.name = name.text;
   g.loc = s.kw->loc;
   std::map<net::IpAddr, SourceLoc> seen;
   body(s.open != nullptr ? *s.open : *s.kw, "local_address_group",
        [&](const Stmt& st) { laddr_line(g, st, seen); });
-  if (known != laddr_groups_.end()) return;
+  if (duplicate) return;
   if (g.addrs.empty() && errors_ == errors_before) {
     error(s.kw->loc, fmt::format("local_address_group '{}' has no addresses", g.name));
   }

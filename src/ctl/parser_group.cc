@@ -23,25 +23,19 @@ constexpr size_t kMaxGroupServices = 65536;
 }  // namespace
 
 void Parser::virtual_server_group(const Stmt& s) {
-  if (!args_between(s, 1, 1, "a name")) {
-    if (s.open != nullptr) skip_block(*s.open);
-    return;
-  }
-  if (!need_block(s)) return;
-  const Token& name = *s.args[0];
+  const Token* name_tok = group_name(s);
+  if (name_tok == nullptr) return;
+  const Token& name = *name_tok;
   const size_t errors_before = errors_;
-  const auto known = vs_groups_.find(name.text);
-  if (known != vs_groups_.end()) {
-    error(name.loc, fmt::format("duplicate virtual_server_group '{}' (first at {})", name.text,
-                                where(cfg_.virtual_server_groups[known->second.first].loc)));
-  }
+  const bool duplicate = vs_groups_.contains(name.text);
+  if (duplicate) duplicate_group(name, "virtual_server_group", cfg_.virtual_server_groups[vs_groups_.at(name.text).first].loc);
   VirtualServerGroupConf g;
   g.name = name.text;
   g.loc = s.kw->loc;
   size_t count = 0;
   body(s.open != nullptr ? *s.open : *s.kw, "virtual_server_group",
        [&](const Stmt& st) { group_line(g, st, count); });
-  if (known != vs_groups_.end()) return;
+  if (duplicate) return;
   // keepalived: "virtual server group %s has no entries - removing".
   if (g.entries.empty() && errors_ == errors_before) {
     error(s.kw->loc, fmt::format("virtual_server_group '{}' has no entries", g.name));

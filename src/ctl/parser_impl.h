@@ -122,6 +122,10 @@ class Parser {
   bool need_block(const Stmt& s);
   bool no_block(const Stmt& s);
   bool args_between(const Stmt& s, size_t min, size_t max, std::string_view need);
+  // NAME { ... } opening a named group: the name, or nullptr when the statement is broken
+  // (reported, block skipped).
+  const Token* group_name(const Stmt& s);
+  void duplicate_group(const Token& name, std::string_view kind, const SourceLoc& first);
   void refuse(const Stmt& s, std::string_view what);
   // keepalived features lvsd has not built yet: a warning naming the place, the block skipped.
   void not_yet(const Stmt& s, std::string_view reason);
@@ -158,6 +162,12 @@ class Parser {
   void virtual_server(const Stmt& s);
   void vs_stmt(VsDraft& vs, const Stmt& s);
   bool vs_extra_stmt(VsDraft& vs, const Stmt& s);  // keepalived's checker/quorum settings
+  // retry, connect_timeout, delay_before_retry, warmup: what services and real servers both
+  // take for their checkers. False when `s` is none of them.
+  bool checker_timing(const Stmt& s, std::optional<uint32_t>& retry,
+                      std::optional<uint64_t>& connect_timeout_ms,
+                      std::optional<uint64_t>& delay_before_retry_ms,
+                      std::optional<uint64_t>& warmup_ms);
   bool rs_extra_stmt(RsDraft& rs, const Stmt& s);
   void sorry_server(VsDraft& vs, const Stmt& s);
   void finish_sorry(VsDraft& vs, net::Family family);
