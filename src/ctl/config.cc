@@ -1,5 +1,8 @@
 #include "ctl/config.h"
 
+#include <mutex>
+#include <set>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,6 +11,14 @@
 #include "ctl/source.h"
 
 namespace lvs::ctl {
+
+const std::string* FileName::intern(const std::string& name) {
+  // Never freed: the names a configuration uses, read again at each reload.
+  static std::mutex mu;
+  static std::set<std::string, std::less<>> names;
+  std::lock_guard lock(mu);
+  return &*names.insert(name).first;
+}
 
 namespace {
 

@@ -20,13 +20,15 @@
 namespace lvs::ctl {
 
 // A file name that every location in the file shares: a 10,000-service file has a million
-// tokens, and copying a location copies a pointer, not the name.
+// tokens, and copying a location copies a pointer. Names are interned for the life of the
+// process (a configuration names a handful of files, the same ones at every reload), so the
+// copy needs neither an allocation nor an atomic count.
 class FileName {
  public:
   FileName() = default;
-  FileName(std::string name) : name_(std::make_shared<const std::string>(std::move(name))) {}
-  FileName(const char* name) : FileName(std::string(name)) {}
-  const std::string& str() const { return name_ ? *name_ : no_name(); }
+  FileName(const std::string& name) : name_(intern(name)) {}
+  FileName(const char* name) : name_(intern(name)) {}
+  const std::string& str() const { return name_ != nullptr ? *name_ : no_name(); }
   operator const std::string&() const { return str(); }
   bool empty() const { return str().empty(); }
   friend bool operator==(const FileName& a, const FileName& b) { return a.str() == b.str(); }
@@ -34,11 +36,12 @@ class FileName {
   friend bool operator==(const FileName& a, const char* b) { return a.str() == b; }
 
  private:
+  static const std::string* intern(const std::string& name);
   static const std::string& no_name() {
     static const std::string e;
     return e;
   }
-  std::shared_ptr<const std::string> name_;
+  const std::string* name_ = nullptr;
 };
 
 // line and column are 1-based; column counts bytes. line 0: the file as a whole.
