@@ -56,11 +56,6 @@ double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
-nlohmann::json rates_json(const core::Rates& r) {
-  return {{"cps", r.cps},     {"inpps", r.inpps},   {"outpps", r.outpps},
-          {"inbps", r.inbps}, {"outbps", r.outbps}};
-}
-
 }  // namespace
 
 std::string locate_bpf_dir(const std::string& install_dir) {
@@ -635,45 +630,12 @@ std::vector<core::ServiceSnapshot> Director::merged_snapshot(core::EngineCounter
   return merged;
 }
 
-nlohmann::json Director::stats_object(std::vector<core::ServiceSnapshot>* services_out) {
+nlohmann::json Director::globals_object(std::vector<core::ServiceSnapshot>* services_out) {
   core::EngineCounters total;
   io::IoCounters io_total;
   uint64_t conns = 0;
   std::vector<core::ServiceSnapshot> merged = merged_snapshot(&total, &io_total, &conns);
   nlohmann::json j;
-  if (services_out == nullptr) j["services"] = nlohmann::json::array();
-  for (const auto& s : services_out == nullptr ? merged : std::vector<core::ServiceSnapshot>{}) {
-    nlohmann::json js = {{"key", s.key.to_string()},
-                         {"proto", s.key.fwmark ? "FWM" : s.key.proto == 6 ? "TCP" : s.key.proto == 17 ? "UDP" : "SCTP"},
-                         {"addr", s.key.addr.to_string()},
-                         {"port", s.key.port},
-                         {"fwmark", s.key.fwmark},
-                         {"scheduler", s.sched_name},
-                         {"sched_flags", s.sched_flags},
-                         {"persistence_timeout", s.persistence_timeout},
-                         {"persistence_prefix", s.persistence_prefix},
-                         {"one_packet", s.one_packet},
-                         {"stats", counters_json(s.stats)},
-                         {"rates", rates_json(rates_.service(s.key))},
-                         {"dests", nlohmann::json::array()}};
-    for (const auto& d : s.dests) {
-      js["dests"].push_back({{"addr", d.addr.to_string()},
-                             {"port", d.port},
-                             {"fwd", std::string(core::fwd_name(d.fwd))},
-                             {"weight", d.weight},
-                             {"active_conns", d.active_conns},
-                             {"inactive_conns", d.inactive_conns},
-                             {"persist_conns", d.persist_conns},
-                             {"u_threshold", d.u_threshold},
-                             {"l_threshold", d.l_threshold},
-                             {"tun_type", std::string(core::tun_type_name(d.tun_type))},
-                             {"tun_port", d.tun_port},
-                             {"tun_flags", d.tun_flags},
-                             {"stats", counters_json(d.stats)},
-                             {"rates", rates_json(rates_.dest(s.key, d.addr, d.port))}});
-    }
-    j["services"].push_back(std::move(js));
-  }
   j["total"] = counters_json(total.total);
   j["rx_packets"] = total.rx_packets;
   j["tx_packets"] = total.tx_packets;
@@ -724,7 +686,7 @@ nlohmann::json Director::stats_object(std::vector<core::ServiceSnapshot>* servic
   j["timeouts"] = {{"tcp", cfg_.timeouts.tcp[core::kTcpEstablished]},
                    {"tcp_fin", cfg_.timeouts.tcp[core::kTcpFinWait]},
                    {"udp", cfg_.timeouts.udp}};
-  if (services_out != nullptr) *services_out = std::move(merged);
+  *services_out = std::move(merged);
   return j;
 }
 
@@ -748,12 +710,12 @@ void append_rates(Out out, const core::Rates& r) {
 
 }  // namespace
 
-// The same document as stats_object().dump(), with the services written straight out: with
-// 10,000 services of 10 servers a DOM costs seconds, this a fraction. Every string written is
+// The statistics document: globals_object() with the services written straight out (with
+// 10,000 services of 10 servers a DOM costs seconds, this a fraction). Every string written is
 // an address, a key or a fixed name, none of which needs escaping.
 std::string Director::stats_json() {
   std::vector<core::ServiceSnapshot> merged;
-  const std::string rest = stats_object(&merged).dump();
+  const std::string rest = globals_object(&merged).dump();
   std::string out;
   out.reserve(merged.size() * 512 + rest.size() + 32);
   auto it = std::back_inserter(out);
@@ -867,7 +829,7 @@ ApiResponse Director::handle_api(const ApiRequest& r) {
   if (path == "/metrics") {
     if (!get) return {405, "text/plain", "use GET\n"};
     std::vector<core::ServiceSnapshot> merged;
-    const nlohmann::json globals = stats_object(&merged);
+    const nlohmann::json globals = globals_object(&merged);
     std::vector<MetricsService> services;
     services.reserve(merged.size());
     for (const auto& s : merged) {

@@ -67,9 +67,9 @@ class Director final : public NeighSink {
   };
   bool start_api(std::string* err);
   bool start_control_only(const ctl::Config& cfg, std::string* err);
-  // The statistics as a DOM; with `services_out`, the services are left out of it and handed
-  // over as snapshots instead (stats_json writes them itself).
-  nlohmann::json stats_object(std::vector<core::ServiceSnapshot>* services_out = nullptr);
+  // The statistics but the services, as a DOM; the services are handed over as snapshots
+  // (stats_json and /metrics write them themselves).
+  nlohmann::json globals_object(std::vector<core::ServiceSnapshot>* services_out);
   // Every worker's services and servers summed; the totals too when asked.
   std::vector<core::ServiceSnapshot> merged_snapshot(core::EngineCounters* total = nullptr,
                                                      io::IoCounters* io_total = nullptr,
