@@ -218,6 +218,11 @@ rs_snapshot() {
     tc filter show dev eth0 ingress'
 }
 
+# Captured first, then searched: with pipefail, `cmd | grep -q` fails whenever grep's early exit
+# makes cmd die of SIGPIPE (ip and tc flush line by line), which made this test flaky in CI.
+rs_filters() { nsx rs tc filter show dev eth0 ingress; }
+rs_lo_addrs() { nsx rs ip -o addr show dev lo; }
+
 lvs_rs() {  # args...: run lvs-rs in the real server; its stderr in $E2E_TMP/lvs-rs.out
   nsx rs "$LVS_RS" "$@" 2>"$E2E_TMP/lvs-rs.out"
 }
@@ -279,7 +284,7 @@ tun_cycle() {
   assert_eq "tun $type: rp_filter eth0" "$(nsx rs sysctl -n net.ipv4.conf.eth0.rp_filter)" 0
   assert_eq "tun $type: arp_ignore eth0" "$(nsx rs sysctl -n net.ipv4.conf.eth0.arp_ignore)" 1
   assert_eq "tun $type: arp_announce eth0" "$(nsx rs sysctl -n net.ipv4.conf.eth0.arp_announce)" 2
-  nsx rs tc filter show dev eth0 ingress | grep -q lvs_rs_decap || fail "tun $type: no tc filter"
+  grep -q lvs_rs_decap <<<"$(rs_filters)" || fail "tun $type: no tc filter"
   rc=0; lvs_rs "${args[@]}" || rc=$?
   assert_eq "tun $type: second up refused" "$rc" 1
   for v in "$@"; do
@@ -322,12 +327,12 @@ e2e_log "$(cat "$E2E_TMP/lvs-rs.out")"
 assert_eq "dr: arp_ignore all" "$(nsx rs sysctl -n net.ipv4.conf.all.arp_ignore)" 1
 assert_eq "dr: arp_announce lo" "$(nsx rs sysctl -n net.ipv4.conf.lo.arp_announce)" 2
 assert_eq "dr: rp_filter all untouched" "$(nsx rs sysctl -n net.ipv4.conf.all.rp_filter)" 1
-if nsx rs tc filter show dev eth0 ingress | grep -q lvs_rs_decap; then fail "dr: a tc filter"; fi
-nsx rs ip -o addr show dev lo | grep -q "$V4/32" || fail "dr: $V4 not on lo"
+if grep -q lvs_rs_decap <<<"$(rs_filters)"; then fail "dr: a tc filter"; fi
+grep -q "$V4/32" <<<"$(rs_lo_addrs)" || fail "dr: $V4 not on lo"
 director_start dr 4
 expect_answers "dr"
 director_stop
 lvs_rs --down --dev eth0 || fail "lvs-rs --down (dr): $(cat "$E2E_TMP/lvs-rs.out")"
 e2e_log "$(cat "$E2E_TMP/lvs-rs.out")"
 assert_eq "dr: restored" "$(rs_snapshot)" "$before"
-nsx rs ip -o addr show dev lo | grep -q "$V6/128" || fail "dr: the VIP that was there is gone"
+grep -q "$V6/128" <<<"$(rs_lo_addrs)" || fail "dr: the VIP that was there is gone"
