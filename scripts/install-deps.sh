@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(g++ cmake ninja-build pkg-config make clang llvm linux-libc-dev
   libbpf-dev libxdp-dev libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libclang-rt-14-dev libmnl-dev
-  libnftables-dev libboost1.81-dev)
+  libnftables-dev libboost1.81-dev libssl-dev)
 # Runtime of the tests, demo and benchmarks: real clients and servers, namespace plumbing.
 run_pkgs=(iproute2 nftables ethtool nginx-light curl wrk socat procps psmisc jq python3 util-linux
           dnsmasq-base bind9-dnsutils iputils-ping vsftpd python3-prometheus-client)

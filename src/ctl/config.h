@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -77,10 +78,77 @@ struct DirectorConf {
   int worker_rt_priority = 1;
 };
 
-// A health checker block of a real_server (TCP_CHECK, HTTP_GET, ...): read, its contents
-// skipped, and kept so the health checkers (issue 6) know what was asked for.
+// A health checker block of a real_server (keepalived's TCP_CHECK, HTTP_GET, ... in
+// keepalived/check/check_*.c). Every value is the effective one: the parser resolves what the
+// block leaves out from the real server, the virtual server and keepalived's defaults, so the
+// health checkers (src/health) never look anything up.
+enum class CheckKind : uint8_t { kTcp, kHttp, kSsl, kSmtp, kDns, kUdp, kPing, kMisc, kFile };
+
+// One `url { ... }` of HTTP_GET / SSL_GET: the check passes when every url passes.
+struct HttpUrlConf {
+  std::string path = "/";
+  std::optional<std::array<uint8_t, 16>> digest;  // MD5 of the body
+  // Accepted status codes as inclusive ranges; empty: 200-299 (keepalived's default).
+  std::vector<std::pair<uint16_t, uint16_t>> status_codes;
+  std::string virtualhost;  // Host header; empty: the checker's, else the address
+  SourceLoc loc;
+};
+
 struct CheckerConf {
-  std::string kind;  // the keyword as written: "TCP_CHECK", "HTTP_GET", ...
+  CheckKind kind = CheckKind::kTcp;
+  std::string keyword;  // as written: "TCP_CHECK", "HTTP_GET", ...
+  // Where the probe goes: connect_ip/connect_port, else the real server's address and port.
+  net::IpAddr connect_ip;
+  uint16_t connect_port = 0;
+  std::optional<net::IpAddr> bindto;  // source address; nullopt: the kernel's choice
+  uint16_t bind_port = 0;
+  std::string bind_if;     // SO_BINDTODEVICE; empty: none
+  uint32_t fwmark = 0;     // SO_MARK on the probe's socket; 0: none
+  uint64_t connect_timeout_ms = 5000;  // one attempt's whole budget
+  uint64_t delay_loop_ms = 60000;      // between checks while the result holds
+  uint32_t retry = 1;                  // failed attempts in a row before the server is down
+  uint64_t delay_before_retry_ms = 1000;  // between the attempts of one failing check
+  uint64_t warmup_ms = 0;  // the first check waits a random time up to this (spreads a start)
+  bool alpha = false;      // the checker starts failed: the server needs a success to come in
+  bool log_all_failures = false;
+  // lvs: successes in a row before a failed server comes back (flap damping); keepalived: 1.
+  uint32_t rise = 1;
+
+  // HTTP_GET / SSL_GET
+  std::vector<HttpUrlConf> urls;
+  std::string virtualhost;       // the checker's (else the real server's) virtualhost
+  std::string http_protocol = "1.0";  // "1.0", "1.0C" (Connection: close) or "1.1"
+  bool enable_sni = false;       // SSL_GET: send SNI (sni_name, else the virtualhost)
+  std::string sni_name;
+  bool tls_compliant = false;    // expect a TLS close_notify, not just EOF
+  bool fast_recovery = false;    // one success brings the server back after a failure
+
+  // SMTP_CHECK
+  std::string helo_name;  // empty: this host's name
+
+  // DNS_CHECK
+  uint16_t dns_type = 1;  // the query type (A)
+  std::string dns_name = ".";
+
+  // UDP_CHECK
+  std::vector<uint8_t> payload;  // sent as is; empty: one zero byte, as keepalived does
+  bool require_reply = false;
+  std::vector<uint8_t> reply_prefix;  // require_reply's bytes, when given
+  uint32_t min_reply_length = 0;
+  uint32_t max_reply_length = 0;  // 0: no limit
+
+  // MISC_CHECK
+  std::string misc_path;  // a command line run through /bin/sh -c
+  uint64_t misc_timeout_ms = 0;  // 0: delay_loop
+  bool misc_dynamic = false;     // exit status 2..255 sets the weight to status - 2
+  std::string user;              // run as this user; empty: root
+
+  // FILE_CHECK (with a top-level track_file block)
+  std::string track_file;  // the block's name
+  std::string file_path;   // its file: a number in it, times weight, adjusts the real server
+  int32_t file_weight = 1;  // the checker's weight (else the track_file block's)
+  bool file_reverse = false;
+
   SourceLoc loc;
 };
 

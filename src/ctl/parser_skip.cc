@@ -75,7 +75,10 @@ void Parser::checker(RsDraft& rs, const Stmt& s) {
     return;
   }
   skip_block(*s.open);
-  rs.conf.checkers.push_back(CheckerConf{s.word(), s.kw->loc});
+  CheckerConf c;
+  c.keyword = s.word();
+  c.loc = s.kw->loc;
+  rs.conf.checkers.push_back(std::move(c));
 }
 
 std::optional<uint64_t> Parser::timer_ms(const Token& t, std::string_view what, bool zero_ok) {

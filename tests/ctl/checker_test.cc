@@ -138,12 +138,12 @@ TEST(CheckerSettings, CheckerBlocksAreRecordedAndWarned) {
                   "ignored"));
   const auto& rs = r.config->services.at(0).real_servers;
   ASSERT_EQ(rs.at(0).checkers.size(), 3u);
-  EXPECT_EQ(rs[0].checkers[0].kind, "TCP_CHECK");
+  EXPECT_EQ(rs[0].checkers[0].keyword, "TCP_CHECK");
   EXPECT_EQ(rs[0].checkers[0].loc.line, 4);
   EXPECT_EQ(rs[0].checkers[0].loc.column, 5);
-  EXPECT_EQ(rs[0].checkers[2].kind, "MISC_CHECK");
+  EXPECT_EQ(rs[0].checkers[2].keyword, "MISC_CHECK");
   ASSERT_EQ(rs.at(1).checkers.size(), 1u);
-  EXPECT_EQ(rs[1].checkers[0].kind, "BFD_CHECK");
+  EXPECT_EQ(rs[1].checkers[0].keyword, "BFD_CHECK");
   EXPECT_TRUE(rs[0].alive && rs[1].alive);
 }
 

@@ -95,7 +95,7 @@ TEST(KeepalivedSamples, Sample) {
   EXPECT_EQ(vs.sorry_server->addr, ip("198.18.200.200"));
   ASSERT_EQ(vs.real_servers.size(), 1u);
   ASSERT_EQ(vs.real_servers[0].checkers.size(), 1u);
-  EXPECT_EQ(vs.real_servers[0].checkers[0].kind, "HTTP_GET");
+  EXPECT_EQ(vs.real_servers[0].checkers[0].keyword, "HTTP_GET");
   // The real server is alive (no checker runs yet): no sorry server in the engine.
   EXPECT_EQ(engine_servers(vs).size(), 1u);
 }
