@@ -2,20 +2,20 @@
 //   lvsd -f FILE [-i IFACE]...        start, detach once serving (logs to syslog)
 //   lvsd -n|--foreground -f FILE ...  stay in the foreground (logs to stderr; systemd, tests)
 //   lvsd -t -f FILE                   check the configuration only
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/spdlog.h>
+#include <syslog.h>
 #include <unistd.h>
-
-#include <filesystem>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/sinks/syslog_sink.h>
-#include <syslog.h>
-#include <spdlog/spdlog.h>
+#include <filesystem>
 
 #include "ctl/config.h"
 #include "daemon/detach.h"
 #include "daemon/director.h"
+#include "daemon/reload_memory.h"
 #include "io/bpf_maps.h"
 
 #ifndef LVS_BPF_INSTALL_DIR
@@ -26,6 +26,7 @@
 #endif
 
 int main(int argc, char** argv) {
+  lvs::daemon::keep_reload_memory();
   CLI::App app{"lvsd: the lvs director (Linux Virtual Server in user space)"};
   std::string config = "/etc/lvs/lvs.conf";
   std::vector<std::string> interfaces;

@@ -18,6 +18,8 @@
 
 #include "core/engine.h"
 #include "ctl/config.h"
+#include "ctl/source.h"
+#include "daemon/reload_memory.h"
 
 namespace {
 
@@ -35,15 +37,16 @@ std::string config_text(int services, int changed_every) {
     const int kind = changed ? (s / changed_every) % 4 : -1;
     const int port = kind == 3 ? 8080 : 80;
     if (kind == 2) continue;
-    out += fmt::format("virtual_server 198.18.{}.{} {} {{\n  protocol TCP\n  lb_algo wrr\n"
-                       "  lb_kind NAT\n",
-                       s / 250, s % 250 + 1, port);
+    out += fmt::format(
+        "virtual_server 198.18.{}.{} {} {{\n  protocol TCP\n  lb_algo wrr\n"
+        "  lb_kind NAT\n",
+        s / 250, s % 250 + 1, port);
     for (int r = 0; r < kServers; ++r) {
       // 100,000 servers do not fit in a /16: addresses repeat after 60,000, as real servers
       // that serve several VIPs do.
       const int a = (s * kServers + r) % 60000;
-      out += fmt::format("  real_server 198.19.{}.{} 8080 {{ weight {} }}\n", a / 250,
-                         a % 250 + 1, kind == 0 || kind == 1 ? 2 + r : 1);
+      out += fmt::format("  real_server 198.19.{}.{} 8080 {{ weight {} }}\n", a / 250, a % 250 + 1,
+                         kind == 0 || kind == 1 ? 2 + r : 1);
     }
     out += "}\n";
   }
@@ -71,6 +74,19 @@ void BM_Parse(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(parse(text));
   state.counters["lines"] = double(std::count(text.begin(), text.end(), '\n'));
   state.counters["MB"] = double(text.size()) / 1e6;
+}
+
+// The lexing part of BM_Parse: the whole text into tokens.
+void BM_Lex(benchmark::State& state) {
+  const std::string text = config_text(kServices, 0);
+  size_t tokens = 0;
+  for (auto _ : state) {
+    std::vector<lvs::ctl::Diagnostic> diags;
+    const lvs::ctl::TokenList t = lvs::ctl::tokens_of_text(text, "bench.conf", diags);
+    tokens = t.tokens.size();
+    benchmark::DoNotOptimize(t.tokens.data());
+  }
+  state.counters["tokens"] = double(tokens);
 }
 
 void BM_Load(benchmark::State& state) {
@@ -128,7 +144,16 @@ void BM_MemoryPerService(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_Parse)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_Lex)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_Load)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_Reload1pct)->Unit(benchmark::kMillisecond)->Iterations(10);
 BENCHMARK(BM_MemoryPerService)->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK_MAIN();
+// As lvsd: reloads reuse the heap's pages (daemon/reload_memory.h).
+int main(int argc, char** argv) {
+  lvs::daemon::keep_reload_memory();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,11 +1,10 @@
 #include "ctl/config.h"
 
-#include <mutex>
-#include <set>
-
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <mutex>
+#include <set>
 
 #include "ctl/parser.h"
 #include "ctl/source.h"
@@ -43,14 +42,14 @@ std::string Diagnostic::to_string() const {
 
 ParseResult parse_config_file(const std::string& path) {
   std::vector<Diagnostic> diags;
-  const std::vector<Token> tokens = tokens_of_file(path, diags);
-  return finish(tokens, std::move(diags));
+  const TokenList tokens = tokens_of_file(path, diags);
+  return finish(tokens.tokens, std::move(diags));
 }
 
 ParseResult parse_config_text(std::string_view text, const std::string& name) {
   std::vector<Diagnostic> diags;
-  const std::vector<Token> tokens = tokens_of_text(text, name, diags);
-  return finish(tokens, std::move(diags));
+  const TokenList tokens = tokens_of_text(text, name, diags);
+  return finish(tokens.tokens, std::move(diags));
 }
 
 }  // namespace lvs::ctl

@@ -102,11 +102,11 @@ struct CheckerConf {
   uint16_t connect_port = 0;
   std::optional<net::IpAddr> bindto;  // source address; nullopt: the kernel's choice
   uint16_t bind_port = 0;
-  std::string bind_if;     // SO_BINDTODEVICE; empty: none
-  uint32_t fwmark = 0;     // SO_MARK on the probe's socket; 0: none
-  uint64_t connect_timeout_ms = 5000;  // one attempt's whole budget
-  uint64_t delay_loop_ms = 60000;      // between checks while the result holds
-  uint32_t retry = 1;                  // failed attempts in a row before the server is down
+  std::string bind_if;                    // SO_BINDTODEVICE; empty: none
+  uint32_t fwmark = 0;                    // SO_MARK on the probe's socket; 0: none
+  uint64_t connect_timeout_ms = 5000;     // one attempt's whole budget
+  uint64_t delay_loop_ms = 60000;         // between checks while the result holds
+  uint32_t retry = 1;                     // failed attempts in a row before the server is down
   uint64_t delay_before_retry_ms = 1000;  // between the attempts of one failing check
   uint64_t warmup_ms = 0;  // the first check waits a random time up to this (spreads a start)
   bool alpha = false;      // the checker starts failed: the server needs a success to come in
@@ -116,12 +116,12 @@ struct CheckerConf {
 
   // HTTP_GET / SSL_GET
   std::vector<HttpUrlConf> urls;
-  std::string virtualhost;       // the checker's (else the real server's) virtualhost
+  std::string virtualhost;            // the checker's (else the real server's) virtualhost
   std::string http_protocol = "1.0";  // "1.0", "1.0C" (Connection: close) or "1.1"
-  bool enable_sni = false;       // SSL_GET: send SNI (sni_name, else the virtualhost)
+  bool enable_sni = false;            // SSL_GET: send SNI (sni_name, else the virtualhost)
   std::string sni_name;
-  bool tls_compliant = false;    // expect a TLS close_notify, not just EOF
-  bool fast_recovery = false;    // one success brings the server back after a failure
+  bool tls_compliant = false;  // expect a TLS close_notify, not just EOF
+  bool fast_recovery = false;  // one success brings the server back after a failure
 
   // SMTP_CHECK
   std::string helo_name;  // empty: this host's name
@@ -138,14 +138,14 @@ struct CheckerConf {
   uint32_t max_reply_length = 0;  // 0: no limit
 
   // MISC_CHECK
-  std::string misc_path;  // a command line run through /bin/sh -c
+  std::string misc_path;         // a command line run through /bin/sh -c
   uint64_t misc_timeout_ms = 0;  // 0: delay_loop
   bool misc_dynamic = false;     // exit status 2..255 sets the weight to status - 2
   std::string user;              // run as this user; empty: root
 
   // FILE_CHECK (with a top-level track_file block)
-  std::string track_file;  // the block's name
-  std::string file_path;   // its file: a number in it, times weight, adjusts the real server
+  std::string track_file;   // the block's name
+  std::string file_path;    // its file: a number in it, times weight, adjusts the real server
   int32_t file_weight = 1;  // the checker's weight (else the track_file block's)
   bool file_reverse = false;
 

@@ -1,5 +1,7 @@
 #include "ctl/lexer.h"
 
+#include <array>
+
 namespace lvs::ctl {
 
 namespace {
@@ -20,14 +22,18 @@ size_t include_pattern(std::string_view text, size_t i, Push& push) {
   }
   size_t end = i;
   while (end > start && is_blank(text[end - 1])) --end;
-  if (end > start)
-    push(Token::Kind::kWord, std::string(text.substr(start, end - start)), start, false);
+  if (end > start) push(Token::Kind::kWord, text.substr(start, end - start), start, false);
   return i;
 }
 
-bool ends_word(char c) {
-  return is_blank(c) || c == '\n' || c == '{' || c == '}' || c == '"' || c == '#' || c == '!';
-}
+// The characters a bare word stops at (blanks, newline, braces, quote, comments, NUL) or must
+// look at (a backslash may escape # and !): one table load per character, not nine compares.
+constexpr std::array<bool, 256> kWordStop = [] {
+  std::array<bool, 256> t{};
+  for (const unsigned char c : std::string_view(" \t\f\v\r\n{}\"#!\\")) t[c] = true;
+  t[0] = true;
+  return t;
+}();
 
 }  // namespace
 
@@ -37,22 +43,21 @@ bool is_include_keyword(std::string_view w) {
 }
 
 SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>& out,
-              std::vector<Diagnostic>& diags) {
+              std::vector<Diagnostic>& diags, TextStore& store, bool* includes) {
   int line = 1;
   size_t line_begin = 0;
   bool line_start = true;  // no token yet on this line, or the last one was a brace
   size_t i = 0;
   const FileName name(file);  // shared by every token of the text
   const auto loc_at = [&](size_t pos) { return SourceLoc{name, line, int(pos - line_begin) + 1}; };
-  const auto push = [&](Token::Kind kind, std::string word, size_t pos, bool quoted) {
-    Token t;
+  const auto push = [&](Token::Kind kind, std::string_view word, size_t pos, bool quoted) {
+    Token& t = out.emplace_back();
     t.kind = kind;
-    t.text = std::move(word);
+    t.text = word;
     t.loc = loc_at(pos);
     t.quoted = quoted;
     t.stmt_start = line_start;
     line_start = kind != Token::Kind::kWord;
-    out.push_back(std::move(t));
   };
   while (i < text.size()) {
     const char c = text[i];
@@ -65,7 +70,7 @@ SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>
     } else if (c == '#' || c == '!') {
       while (i < text.size() && text[i] != '\n') ++i;
     } else if (c == '{' || c == '}') {
-      push(c == '{' ? Token::Kind::kOpen : Token::Kind::kClose, std::string(1, c), i, false);
+      push(c == '{' ? Token::Kind::kOpen : Token::Kind::kClose, text.substr(i, 1), i, false);
       ++i;
     } else if (c == '\0') {
       diags.push_back({loc_at(i), "unexpected NUL character"});
@@ -77,21 +82,42 @@ SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>
         i = end == std::string_view::npos ? text.size() : end;
         continue;
       }
-      push(Token::Kind::kWord, std::string(text.substr(i + 1, end - i - 1)), i, true);
+      push(Token::Kind::kWord, text.substr(i + 1, end - i - 1), i, true);
       i = end + 1;
     } else {
       const size_t start = i;
-      std::string word;
-      while (i < text.size() && !ends_word(text[i]) && text[i] != '\0') {
-        // keepalived lets \# and \! stand for the characters themselves.
-        if (text[i] == '\\' && i + 1 < text.size() && (text[i + 1] == '#' || text[i + 1] == '!')) {
-          ++i;
+      bool escaped = false;
+      while (i < text.size()) {
+        const char w = text[i];
+        if (kWordStop[uint8_t(w)]) {
+          // keepalived lets \# and \! stand for the characters themselves; another backslash
+          // is an ordinary character.
+          if (w != '\\') break;
+          if (i + 1 < text.size() && (text[i + 1] == '#' || text[i + 1] == '!')) {
+            escaped = true;
+            ++i;
+          }
         }
-        word += text[i++];
+        ++i;
+      }
+      std::string_view word = text.substr(start, i - start);
+      if (escaped) {  // rare: the word without its backslashes, kept in the store
+        std::string& w = store.emplace_back();
+        for (size_t k = 0; k < word.size(); ++k) {
+          if (word[k] == '\\' && k + 1 < word.size() &&
+              (word[k + 1] == '#' || word[k + 1] == '!')) {
+            ++k;
+          }
+          w += word[k];
+        }
+        word = w;
       }
       const bool include = line_start && is_include_keyword(word);
-      push(Token::Kind::kWord, std::move(word), start, false);
-      if (include) i = include_pattern(text, i, push);
+      push(Token::Kind::kWord, word, start, false);
+      if (include) {
+        if (includes != nullptr) *includes = true;
+        i = include_pattern(text, i, push);
+      }
     }
   }
   // End of file: just after the last character, not counting a final newline.

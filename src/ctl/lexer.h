@@ -4,6 +4,8 @@
 // escapes, ends on the same line). An include statement's pattern is the rest of its line.
 #pragma once
 
+#include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,11 +14,12 @@
 
 namespace lvs::ctl {
 
+// 40 bytes: a large configuration has a million of them.
 struct Token {
-  enum class Kind { kWord, kOpen, kClose, kEof };
-  Kind kind = Kind::kEof;
-  std::string text;  // words: without the quotes
+  enum class Kind : uint8_t { kWord, kOpen, kClose, kEof };
+  std::string_view text;  // words: without the quotes; points into a TextStore (or the text lexed)
   SourceLoc loc;
+  Kind kind = Kind::kEof;
   bool quoted = false;      // "{" is a word, not a brace
   bool stmt_start = false;  // first on its line or right after a brace: starts a statement
 
@@ -32,9 +35,15 @@ struct Token {
 // on the line as one file name or glob pattern (braces included), not as words.
 bool is_include_keyword(std::string_view word);
 
+// What tokens point into: the files read and the few words lexing rewrites (\# stands for #).
+// A deque, so that what is added never moves what is there.
+using TextStore = std::deque<std::string>;
+
 // Appends the tokens of `text` (without a final kEof) to `out`, and lexical errors to `diags`.
-// Returns where the text ends, for "unexpected end of file" messages.
+// The tokens point into `text`, which must outlive them, or into `store`. Returns where the text
+// ends, for "unexpected end of file" messages.
+// *includes (when given) is set when an include statement was seen.
 SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>& out,
-              std::vector<Diagnostic>& diags);
+              std::vector<Diagnostic>& diags, TextStore& store, bool* includes = nullptr);
 
 }  // namespace lvs::ctl

@@ -1,9 +1,8 @@
 // The desired state as engine operations: diff() and apply().
 #include <fmt/format.h>
 
-#include <boost/unordered/unordered_flat_map.hpp>
-
 #include <algorithm>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <map>
 #include <utility>
 
@@ -33,10 +32,9 @@ ServiceIndex index_services(const Config& c) {
 // where that is the configured list: no sorry server and every server alive.
 const std::vector<RealServerConf>& held_servers(const VirtualServerConf& vs,
                                                 std::vector<RealServerConf>& scratch) {
-  const bool as_configured =
-      !vs.sorry_server.has_value() &&
-      std::all_of(vs.real_servers.begin(), vs.real_servers.end(),
-                  [](const RealServerConf& rs) { return rs.alive; });
+  const bool as_configured = !vs.sorry_server.has_value() &&
+                             std::all_of(vs.real_servers.begin(), vs.real_servers.end(),
+                                         [](const RealServerConf& rs) { return rs.alive; });
   if (as_configured) return vs.real_servers;
   scratch = engine_servers(vs);
   return scratch;
@@ -224,12 +222,11 @@ std::vector<Op> diff(const Config& from, const Config& to) {
       }
     }
     // Usually the same servers in the same order: compared in step, no index needed.
-    const bool in_step =
-        old_servers.size() == servers.size() &&
-        std::equal(servers.begin(), servers.end(), old_servers.begin(),
-                   [](const RealServerConf& a, const RealServerConf& b) {
-                     return a.addr == b.addr && a.port == b.port;
-                   });
+    const bool in_step = old_servers.size() == servers.size() &&
+                         std::equal(servers.begin(), servers.end(), old_servers.begin(),
+                                    [](const RealServerConf& a, const RealServerConf& b) {
+                                      return a.addr == b.addr && a.port == b.port;
+                                    });
     if (in_step) {
       for (size_t i = 0; i < servers.size(); ++i) {
         if (!same_settings(old_servers[i], servers[i])) {

@@ -27,9 +27,9 @@ constexpr std::array kMailKeywords = {
 constexpr std::array kTopKeywords = {"global_defs"sv, "director"sv, "virtual_server"sv,
                                      "virtual_server_group"sv, "local_address_group"sv};
 constexpr std::array kGlobalKeywords = {"router_id"sv, "lvs_timeouts"sv};
-constexpr std::array kDirectorKeywords = {"interface"sv,         "io"sv,
-                                          "xdp_mode"sv,          "workers"sv,
-                                          "conn_capacity"sv,     "expire_nodest_conn"sv,
+constexpr std::array kDirectorKeywords = {"interface"sv,          "io"sv,
+                                          "xdp_mode"sv,           "workers"sv,
+                                          "conn_capacity"sv,      "expire_nodest_conn"sv,
                                           "worker_rt_priority"sv, "ftp_ports"sv};
 
 constexpr uint64_t kMaxWorkers = 4096;
@@ -63,7 +63,13 @@ const Token& Parser::next() {
 Stmt Parser::read_stmt() {
   Stmt s;
   s.kw = &next();
-  while (peek().is_word() && !peek().stmt_start) s.args.push_back(&next());
+  const Token* first = &peek();
+  size_t n = 0;
+  while (peek().is_word() && !peek().stmt_start) {
+    next();
+    ++n;
+  }
+  s.args = ArgList(first, n);
   // keepalived also takes a '{' on a following line.
   if (peek().is_open()) s.open = &next();
   return s;
@@ -140,7 +146,7 @@ void Parser::unused(const Stmt& s) {
 
 void Parser::unknown(const Stmt& s, std::string_view block,
                      std::span<const std::span<const std::string_view>> known) {
-  const std::string& w = s.word();
+  const std::string_view w = s.word();
   // keepalived's parameter substitution and conditional configuration.
   if (!s.kw->quoted && !w.empty() && (w[0] == '$' || w[0] == '@' || w[0] == '~')) {
     const char* what = w[0] == '$'   ? "$NAME=value definitions"
@@ -177,7 +183,7 @@ void Parser::warn(const SourceLoc& loc, std::string msg) {
 
 std::optional<uint64_t> Parser::number(const Token& t, std::string_view what, uint64_t min,
                                        uint64_t max) {
-  const std::string& s = t.text;
+  const std::string_view s = t.text;
   uint64_t v = 0;
   bool ok = !s.empty() && s.size() <= 20;
   for (char c : s) {
@@ -197,7 +203,7 @@ std::optional<uint64_t> Parser::number(const Token& t, std::string_view what, ui
 
 std::optional<bool> Parser::boolean(const Token& t, std::string_view what) {
   // keepalived's check_true_false().
-  const std::string& s = t.text;
+  const std::string_view s = t.text;
   if (s == "on" || s == "true" || s == "yes") return true;
   if (s == "off" || s == "false" || s == "no") return false;
   error(t.loc, fmt::format("invalid {} '{}' (expected on or off)", what, s));
@@ -223,6 +229,10 @@ std::optional<uint16_t> Parser::port(const Token* t) {
 // Top level, global_defs, director.
 
 Config Parser::run() {
+  // Room for every service at once: a reallocation moves every VirtualServerConf so far.
+  size_t services = 0;
+  for (const Token& t : toks_) services += t.stmt_start && t.text == "virtual_server";
+  cfg_.services.reserve(services);
   while (!gave_up()) {
     const Token& t = peek();
     if (t.is_eof()) break;
@@ -240,7 +250,7 @@ Config Parser::run() {
 }
 
 void Parser::top_stmt(const Stmt& s) {
-  const std::string& w = s.word();
+  const std::string_view w = s.word();
   if (w == "global_defs" || w == "director") {
     // Repeated blocks add up, as keepalived merges repeated global_defs.
     if (!args_between(s, 0, 0, "no arguments")) {
@@ -270,7 +280,7 @@ void Parser::top_stmt(const Stmt& s) {
 }
 
 void Parser::global_stmt(const Stmt& s) {
-  const std::string& w = s.word();
+  const std::string_view w = s.word();
   if (w == "router_id") {
     if (no_block(s) && args_between(s, 1, 1, "a name")) cfg_.router_id = s.args[0]->text;
   } else if (w == "lvs_timeouts") {
@@ -337,7 +347,7 @@ void Parser::ftp_ports_stmt(const Stmt& s) {
 }
 
 void Parser::director_stmt(const Stmt& s) {
-  const std::string& w = s.word();
+  const std::string_view w = s.word();
   DirectorConf& d = cfg_.director;
   if (w == "ftp_ports") {
     ftp_ports_stmt(s);
@@ -352,7 +362,7 @@ void Parser::director_stmt(const Stmt& s) {
     } else if (std::find(d.interfaces.begin(), d.interfaces.end(), v->text) != d.interfaces.end()) {
       error(v->loc, fmt::format("interface '{}' is listed twice", v->text));
     } else {
-      d.interfaces.push_back(v->text);
+      d.interfaces.emplace_back(v->text);
     }
   } else if (w == "io") {
     if (v->text == "af_xdp") {

@@ -14,7 +14,7 @@ bool Parser::checker_timing(const Stmt& s, std::optional<uint32_t>& retry,
                             std::optional<uint64_t>& connect_timeout_ms,
                             std::optional<uint64_t>& delay_before_retry_ms,
                             std::optional<uint64_t>& warmup_ms) {
-  const std::string& w = s.word();
+  const std::string_view w = s.word();
   if (w != "retry" && w != "connect_timeout" && w != "delay_before_retry" && w != "warmup") {
     return false;
   }
@@ -32,7 +32,7 @@ bool Parser::checker_timing(const Stmt& s, std::optional<uint32_t>& retry,
 }
 
 bool Parser::vs_extra_stmt(VsDraft& vs, const Stmt& s) {
-  const std::string& w = s.word();
+  const std::string_view w = s.word();
   VirtualServerConf& c = vs.conf;
   const auto one = [&](std::string_view need) {
     return no_block(s) && args_between(s, 1, 1, need);
@@ -73,8 +73,8 @@ bool Parser::vs_extra_stmt(VsDraft& vs, const Stmt& s) {
   } else if (w == "hashed") {
     warn(s.kw->loc, "\"hashed\" is deprecated in keepalived and has no effect; ignored");
     if (s.open != nullptr) skip_block(*s.open);
-  } else if (std::optional<uint64_t> connect; checker_timing(s, c.retry, connect,
-                                                             c.delay_before_retry_ms, c.warmup_ms)) {
+  } else if (std::optional<uint64_t> connect;
+             checker_timing(s, c.retry, connect, c.delay_before_retry_ms, c.warmup_ms)) {
     if (connect) c.connect_timeout_ms = *connect;
   } else if (w == "virtualhost" || w == "snmp_name") {
     if (one("a name")) (w == "virtualhost" ? c.virtualhost : c.snmp_name) = s.args[0]->text;
@@ -85,7 +85,7 @@ bool Parser::vs_extra_stmt(VsDraft& vs, const Stmt& s) {
 }
 
 bool Parser::rs_extra_stmt(RsDraft& rs, const Stmt& s) {
-  const std::string& w = s.word();
+  const std::string_view w = s.word();
   RealServerConf& c = rs.conf;
   const auto one = [&](std::string_view need) {
     return no_block(s) && args_between(s, 1, 1, need);

@@ -223,7 +223,9 @@ void Parser::local_address_group(const Stmt& s) {
   const Token& name = *name_tok;
   const size_t errors_before = errors_;
   const bool duplicate = laddr_groups_.contains(name.text);
-  if (duplicate) duplicate_group(name, "local_address_group", cfg_.local_address_groups[laddr_groups_.at(name.text).first].loc);
+  if (duplicate)
+    duplicate_group(name, "local_address_group",
+                    cfg_.local_address_groups[laddr_groups_.find(name.text)->second.first].loc);
   LocalAddressGroupConf g;
   g.name = name.text;
   g.loc = s.kw->loc;
@@ -324,7 +326,7 @@ std::optional<net::Family> Parser::finish_fullnat(VsDraft& vs, bool broken, net:
 }
 
 void Parser::bind_laddrs(size_t index, const Token& name, net::Family family) {
-  const auto [group, group_ok] = laddr_groups_.at(name.text);
+  const auto [group, group_ok] = laddr_groups_.find(name.text)->second;
   const LocalAddressGroupConf& g = cfg_.local_address_groups[group];
   VirtualServerConf& vs = cfg_.services[index];
   for (const LocalAddressConf& a : g.addrs) vs.local_addrs.push_back(a.addr);

@@ -28,7 +28,9 @@ void Parser::virtual_server_group(const Stmt& s) {
   const Token& name = *name_tok;
   const size_t errors_before = errors_;
   const bool duplicate = vs_groups_.contains(name.text);
-  if (duplicate) duplicate_group(name, "virtual_server_group", cfg_.virtual_server_groups[vs_groups_.at(name.text).first].loc);
+  if (duplicate)
+    duplicate_group(name, "virtual_server_group",
+                    cfg_.virtual_server_groups[vs_groups_.find(name.text)->second.first].loc);
   VirtualServerGroupConf g;
   g.name = name.text;
   g.loc = s.kw->loc;
@@ -68,10 +70,11 @@ void Parser::group_line(VirtualServerGroupConf& g, const Stmt& s, size_t& count)
         return;
       }
     }
-    what = fmt::format("fwmark {}{}", e.mark, s.args.size() > 1 ? " " + s.args[1]->text : "");
+    what = fmt::format("fwmark {}{}", e.mark,
+                       s.args.size() > 1 ? " " + std::string(s.args[1]->text) : "");
   } else {
     if (!args_between(s, 0, 1, "an address or range and a port")) return;
-    const std::string& text = s.word();
+    const std::string_view text = s.word();
     const size_t dash = text.find('-');
     if (text.find('/') != std::string::npos ||
         (dash != std::string::npos && text.find_first_of(".:", dash + 1) != std::string::npos)) {
@@ -129,7 +132,7 @@ void Parser::group_line(VirtualServerGroupConf& g, const Stmt& s, size_t& count)
 }
 
 void Parser::expand_group(const VsDraft& vs) {
-  const auto [index, group_ok] = vs_groups_.at(vs.group_name->text);
+  const auto [index, group_ok] = vs_groups_.find(vs.group_name->text)->second;
   if (!group_ok) return;  // its errors are reported already
   const VirtualServerGroupConf& g = cfg_.virtual_server_groups[index];
   if (vs.rs.empty()) {

@@ -2,6 +2,7 @@
 // director) and parser_vs.cc (virtual_server, real_server).
 #pragma once
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -31,13 +32,48 @@ inline bool iequals(std::string_view a, std::string_view b) {
 
 inline const char* family_name(net::Family f) { return f == net::Family::kV6 ? "IPv6" : "IPv4"; }
 
+// The words after a keyword: consecutive tokens, handed out as pointers (no list is built for
+// each of a large file's million statements).
+class ArgList {
+ public:
+  class iterator {
+   public:
+    using value_type = const Token*;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    explicit iterator(const Token* p) : p_(p) {}
+    const Token* operator*() const { return p_; }
+    iterator& operator++() {
+      ++p_;
+      return *this;
+    }
+    iterator operator++(int) { return iterator(p_++); }
+    friend bool operator==(iterator a, iterator b) { return a.p_ == b.p_; }
+
+   private:
+    const Token* p_ = nullptr;
+  };
+  ArgList() = default;
+  ArgList(const Token* first, size_t n) : first_(first), n_(n) {}
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  const Token* operator[](size_t i) const { return first_ + i; }
+  const Token* back() const { return first_ + n_ - 1; }
+  iterator begin() const { return iterator(first_); }
+  iterator end() const { return iterator(first_ + n_); }
+
+ private:
+  const Token* first_ = nullptr;
+  size_t n_ = 0;
+};
+
 // A keyword, the words after it on its line, and the block that follows it, if any.
 struct Stmt {
   const Token* kw = nullptr;
-  std::vector<const Token*> args;
+  ArgList args;
   const Token* open = nullptr;  // the '{' (already consumed), nullptr without a block
 
-  const std::string& word() const { return kw->text; }
+  std::string_view word() const { return kw->text; }
 };
 
 // An lb_kind or lvs_method statement: the method and, for TUN, its options.
@@ -178,6 +214,7 @@ class Parser {
   void real_server(VsDraft& vs, const Stmt& s);
   void rs_stmt(RsDraft& rs, const Stmt& s);
   void finish_vs(VsDraft& vs);
+  void duplicate_servers(VsDraft& vs);
   void finish_vs_fields(VsDraft& vs);  // keepalived's checker defaults into the real servers
 
   // --- virtual_server_group (parser_group.cc) ---
@@ -208,10 +245,10 @@ class Parser {
   bool gave_up_ = false;
   Config cfg_;
   // Every virtual_server seen, also those dropped for having no real server: where it was.
-  std::map<ServiceId, SourceLoc> vs_keys_;
+  boost::unordered_flat_map<core::ServiceKey, SourceLoc, core::ServiceKeyHash> vs_keys_;
   // local_address_group by name: its index in cfg_.local_address_groups, and whether it was
   // read without error (a broken group draws no more errors where it is used).
-  std::map<std::string, std::pair<size_t, bool>> laddr_groups_;
+  std::map<std::string, std::pair<size_t, bool>, std::less<>> laddr_groups_;
   std::vector<const Token*> laddr_uses_;  // every laddr_group_name value, checked at the end
   // Services whose group comes later in the file: bound at the end.
   struct PendingLaddrs {
@@ -222,7 +259,7 @@ class Parser {
   std::vector<PendingLaddrs> pending_laddrs_;
   // virtual_server_group by name: its index in cfg_.virtual_server_groups and whether it was
   // read without error.
-  std::map<std::string, std::pair<size_t, bool>> vs_groups_;
+  std::map<std::string, std::pair<size_t, bool>, std::less<>> vs_groups_;
   std::vector<VsDraft> pending_groups_;  // group services whose group comes later in the file
   // Set while a group service is expanded: how the keys it produces are described.
   const GroupEntryConf* expanding_ = nullptr;

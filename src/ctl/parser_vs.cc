@@ -186,7 +186,7 @@ void Parser::virtual_server(const Stmt& s) {
 }
 
 void Parser::vs_stmt(VsDraft& vs, const Stmt& s) {
-  const std::string& w = s.word();
+  const std::string_view w = s.word();
   if (w == "real_server") {
     real_server(vs, s);
     return;
@@ -340,29 +340,63 @@ std::optional<uint8_t> Parser::granularity(const Token& t, net::Family family) {
 }
 
 void Parser::real_server(VsDraft& vs, const Stmt& s) {
-  RsDraft rs;
-  rs.conf.loc = s.kw->loc;
+  std::optional<net::IpAddr> addr;
+  std::optional<uint16_t> p;
   if (args_between(s, 1, 2, "an address and optionally a port")) {
-    const auto addr = address(*s.args[0]);
-    const auto p = port(s.args.size() > 1 ? s.args[1] : nullptr);
-    if (addr && p) {
-      rs.conf.addr = *addr;
-      rs.conf.port = *p;
-      if (*p != 0) rs.port_tok = s.args[1];
-    } else {
-      rs.ok = false;
-    }
+    addr = address(*s.args[0]);
+    p = port(s.args.size() > 1 ? s.args[1] : nullptr);
+  }
+  if (!need_block(s)) return;
+  // Read in place (a draft is 400 bytes; moving each of 100,000 shows). Services usually have a
+  // handful of servers: room for them at once, not 1, 2, 4, 8 moves.
+  if (vs.rs.empty()) vs.rs.reserve(16);
+  RsDraft& rs = vs.rs.emplace_back();
+  rs.conf.loc = s.kw->loc;
+  if (addr && p) {
+    rs.conf.addr = *addr;
+    rs.conf.port = *p;
+    if (*p != 0) rs.port_tok = s.args[1];
   } else {
     rs.ok = false;
   }
-  if (!need_block(s)) return;
   body(s.open != nullptr ? *s.open : *s.kw, "real_server",
        [&](const Stmt& st) { rs_stmt(rs, st); });
-  vs.rs.push_back(std::move(rs));
+}
+
+// IPVS tells real servers apart by address and port; DR servers all carry the service's port.
+// Pairwise for the usual handful (no set built per service), a hash set beyond.
+void Parser::duplicate_servers(VsDraft& vs) {
+  const auto report = [&](RsDraft& dup, const RealServerConf& first) {
+    const RealServerConf& c = dup.conf;
+    error(c.loc, fmt::format("duplicate real_server {} in virtual_server {} (first at {})",
+                             endpoint(c.addr, c.port), vs.conf.key.to_string(), where(first.loc)));
+    dup.ok = false;
+  };
+  if (vs.rs.size() <= 32) {
+    for (size_t i = 1; i < vs.rs.size(); ++i) {
+      if (!vs.rs[i].ok) continue;
+      for (size_t j = 0; j < i; ++j) {
+        const RealServerConf& a = vs.rs[j].conf;
+        const RealServerConf& b = vs.rs[i].conf;
+        if (vs.rs[j].ok && a.port == b.port && a.addr == b.addr) {
+          report(vs.rs[i], a);
+          break;
+        }
+      }
+    }
+    return;
+  }
+  boost::unordered_flat_map<core::BackendEndpoint, const RealServerConf*, core::BackendHash> seen;
+  for (RsDraft& rs : vs.rs) {
+    if (!rs.ok) continue;
+    const auto [it, fresh] =
+        seen.emplace(core::BackendEndpoint{0, rs.conf.addr, rs.conf.port}, &rs.conf);
+    if (!fresh) report(rs, *it->second);
+  }
 }
 
 void Parser::rs_stmt(RsDraft& rs, const Stmt& s) {
-  const std::string& w = s.word();
+  const std::string_view w = s.word();
   if (w == "smtp_alert") {
     unused(s);
     return;
@@ -492,20 +526,9 @@ void Parser::finish_vs(VsDraft& vs) {
   for (RsDraft& rs : vs.rs) {
     if (rs.ok) finish_rs(vs, rs, family);
   }
-  // IPVS tells real servers apart by address and port; DR servers all carry the service's port.
-  std::map<std::pair<net::IpAddr, uint16_t>, const RealServerConf*> seen;
-  for (RsDraft& rs : vs.rs) {
-    if (!rs.ok) continue;
-    const RealServerConf& c = rs.conf;
-    const auto [it, fresh] = seen.emplace(std::pair(c.addr, c.port), &c);
-    if (!fresh) {
-      error(c.loc, fmt::format("duplicate real_server {} in virtual_server {} (first at {})",
-                               endpoint(c.addr, c.port), key.to_string(), where(it->second->loc)));
-      rs.ok = false;
-    }
-  }
+  duplicate_servers(vs);
   const SourceLoc& here = expanding_ != nullptr ? expanding_->loc : vs.conf.loc;
-  const auto [first, fresh] = vs_keys_.emplace(service_id(key), here);
+  const auto [first, fresh] = vs_keys_.emplace(key, here);
   if (!fresh) {
     if (expanding_ != nullptr) {
       error(here, fmt::format("duplicate virtual_server {} from virtual_server_group '{}' (first "
@@ -534,6 +557,7 @@ void Parser::finish_vs(VsDraft& vs) {
   }
   const auto laddr_family = finish_fullnat(vs, broken, family);
   finish_sorry(vs, family);
+  vs.conf.real_servers.reserve(vs.rs.size());
   for (RsDraft& rs : vs.rs) {
     if (rs.ok) vs.conf.real_servers.push_back(std::move(rs.conf));
   }

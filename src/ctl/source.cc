@@ -2,12 +2,13 @@
 
 #include <fmt/format.h>
 #include <glob.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <optional>
 #include <span>
@@ -39,6 +40,22 @@ const IncludeKind* include_kind(const Token& t) {
   return nullptr;
 }
 
+// The whole file in one read of its size (a 5 MB configuration is read at every reload).
+bool read_file(const std::string& path, std::string& out) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  struct stat st {};
+  if (::fstat(::fileno(f), &st) == 0 && st.st_size > 0) out.reserve(size_t(st.st_size));
+  char buf[1 << 16];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  const bool ok = std::ferror(f) == 0;
+  const int saved = errno;
+  std::fclose(f);
+  errno = saved;
+  return ok;
+}
+
 class Reader {
  public:
   Reader(std::vector<Diagnostic>& diags, bool allow_include)
@@ -50,9 +67,8 @@ class Reader {
     // of a 50 MB vector.
     out_.reserve(out_.size() + text.size() / 6 + 16);
     const size_t first = out_.size();
-    const SourceLoc end = lex(text, name, out_, diags_);
-    const bool includes = std::any_of(out_.begin() + ptrdiff_t(first), out_.end(),
-                                      [](const Token& t) { return include_kind(t) != nullptr; });
+    bool includes = false;
+    const SourceLoc end = lex(text, name, out_, diags_, texts_, &includes);
     if (!includes) return end;
     // Includes splice other files in where they stand.
     std::vector<Token> lexed(std::make_move_iterator(out_.begin() + ptrdiff_t(first)),
@@ -91,19 +107,19 @@ class Reader {
       report(at, fmt::format("cannot read '{}': it is a directory", path), !must_read);
       return std::nullopt;
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    std::string& text = texts_.emplace_back();
+    if (!read_file(path, text)) {
+      texts_.pop_back();
       report(at, fmt::format("cannot read '{}': {}", path, std::strerror(errno)), !must_read);
       return std::nullopt;
     }
-    const std::string text((std::istreambuf_iterator<char>(in)), {});
     open_.push_back(key);
     SourceLoc end = add_text(text, path, fs::path(path).parent_path().string());
     open_.pop_back();
     return end;
   }
 
-  std::vector<Token>& tokens() { return out_; }
+  TokenList take() { return TokenList{std::move(out_), std::move(texts_)}; }
 
  private:
   void include(const Token& kw, const IncludeKind& kind, std::span<const Token> args,
@@ -125,7 +141,7 @@ class Reader {
       return;
     }
     const Token& arg = args[0];
-    std::string pattern = arg.text;
+    std::string pattern(arg.text);
     if (pattern.empty()) {
       report(arg.loc, fmt::format("'{}' needs a file name", kw.text), false);
       return;
@@ -161,6 +177,7 @@ class Reader {
   std::vector<Diagnostic>& diags_;
   bool allow_include_;
   std::vector<Token> out_;
+  TextStore texts_;
   std::vector<std::string> open_;  // files being read, outermost first
 };
 
@@ -174,20 +191,20 @@ Token eof_at(SourceLoc loc) {
 
 }  // namespace
 
-std::vector<Token> tokens_of_file(const std::string& path, std::vector<Diagnostic>& diags) {
+TokenList tokens_of_file(const std::string& path, std::vector<Diagnostic>& diags) {
   Reader r(diags, true);
   const std::optional<SourceLoc> end = r.add_file(path, SourceLoc{path, 0, 0}, true);
-  auto out = std::move(r.tokens());
-  out.push_back(eof_at(end.value_or(SourceLoc{path, 0, 0})));
+  TokenList out = r.take();
+  out.tokens.push_back(eof_at(end.value_or(SourceLoc{path, 0, 0})));
   return out;
 }
 
-std::vector<Token> tokens_of_text(std::string_view text, const std::string& name,
-                                  std::vector<Diagnostic>& diags) {
+TokenList tokens_of_text(std::string_view text, const std::string& name,
+                         std::vector<Diagnostic>& diags) {
   Reader r(diags, false);
   SourceLoc end = r.add_text(text, name, "");
-  auto out = std::move(r.tokens());
-  out.push_back(eof_at(std::move(end)));
+  TokenList out = r.take();
+  out.tokens.push_back(eof_at(end));
   return out;
 }
 

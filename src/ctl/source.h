@@ -10,9 +10,16 @@
 
 namespace lvs::ctl {
 
-// Both end with one kEof token, placed at the end of the main file or text.
-std::vector<Token> tokens_of_file(const std::string& path, std::vector<Diagnostic>& diags);
-std::vector<Token> tokens_of_text(std::string_view text, const std::string& name,
-                                  std::vector<Diagnostic>& diags);
+// The tokens and the texts they point into.
+struct TokenList {
+  std::vector<Token> tokens;  // ends with one kEof token, at the end of the main file or text
+  TextStore texts;
+};
+
+TokenList tokens_of_file(const std::string& path, std::vector<Diagnostic>& diags);
+// The tokens point into `text` (and into files it includes, kept in the list): `text` must
+// outlive the list.
+TokenList tokens_of_text(std::string_view text, const std::string& name,
+                         std::vector<Diagnostic>& diags);
 
 }  // namespace lvs::ctl

@@ -1,26 +1,51 @@
-#include <algorithm>
 #include "net/addr.h"
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace lvs::net {
 
+namespace {
+
+// inet_pton(AF_INET)'s grammar, without the copy into a C string a config of a million
+// addresses would pay: exactly four decimal parts of 0..255, no leading zeros ("01" is refused,
+// as glibc refuses it).
+std::optional<IpAddr> parse_v4(std::string_view text) {
+  uint8_t raw[4];
+  size_t part = 0;
+  size_t i = 0;
+  while (true) {
+    const size_t start = i;
+    unsigned v = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i - start < 4) {
+      v = v * 10 + unsigned(text[i] - '0');
+      ++i;
+    }
+    const size_t len = i - start;
+    if (len == 0 || len > 3 || v > 255 || (len > 1 && text[start] == '0')) return std::nullopt;
+    raw[part++] = uint8_t(v);
+    if (part == 4) break;
+    if (i >= text.size() || text[i] != '.') return std::nullopt;
+    ++i;
+  }
+  if (i != text.size()) return std::nullopt;
+  return IpAddr::v4(raw);
+}
+
+}  // namespace
+
 std::optional<IpAddr> IpAddr::parse(std::string_view text) {
+  if (text.find(':') == std::string_view::npos) return parse_v4(text);
   char buf[INET6_ADDRSTRLEN + 1];
   // inet_pton stops at a NUL, so "1.2.3.4\0junk" would pass: refuse embedded NULs.
-  if (text.empty() || text.size() >= sizeof(buf) ||
-      text.find('\0') != std::string_view::npos) {
+  if (text.empty() || text.size() >= sizeof(buf) || text.find('\0') != std::string_view::npos) {
     return std::nullopt;
   }
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
   uint8_t raw[16];
-  if (text.find(':') == std::string_view::npos) {
-    if (inet_pton(AF_INET, buf, raw) != 1) return std::nullopt;
-    return IpAddr::v4(raw);
-  }
   if (inet_pton(AF_INET6, buf, raw) != 1) return std::nullopt;
   return IpAddr::v6(raw);
 }

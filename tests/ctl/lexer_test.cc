@@ -18,11 +18,12 @@ struct Lexed {
   std::vector<Token> tokens;
   std::vector<Diagnostic> diags;
   SourceLoc end;
+  TextStore store;
 };
 
 Lexed run(std::string_view text) {
   Lexed l;
-  l.end = lex(text, "f", l.tokens, l.diags);
+  l.end = lex(text, "f", l.tokens, l.diags, l.store);
   return l;
 }
 
@@ -30,7 +31,7 @@ Lexed run(std::string_view text) {
 std::vector<std::string> show(const Lexed& l) {
   std::vector<std::string> out;
   for (const auto& t : l.tokens) {
-    out.push_back((t.stmt_start ? "!" : "") + std::string(t.quoted ? "q" : "") + t.text + "@" +
+    out.push_back((t.stmt_start ? "!" : "") + std::string(t.quoted ? "q" : "") + std::string(t.text) + "@" +
                   std::to_string(t.loc.line) + ":" + std::to_string(t.loc.column));
   }
   return out;
