@@ -1,0 +1,83 @@
+// TCP_CHECK: the attempt passes when a TCP connection to connect_ip:connect_port opens within
+// connect_timeout; the socket is closed right away (keepalived's tcp_check_thread: connect_success
+// -> thread_close_fd -> tcp_epilog(success)).
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+
+#include "health/probe.h"
+#include "health/tcp_connect.h"
+
+namespace lvs::health {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+struct TcpAttempt : std::enable_shared_from_this<TcpAttempt> {
+  TcpAttempt(asio::io_context& io, ProbeDone d)
+      : socket(io), deadline(io), done(std::move(d)), started(Clock::now()) {}
+
+  void stop() {
+    boost::system::error_code ignored;
+    deadline.cancel();
+    socket.close(ignored);
+  }
+  void finish(std::string error) {
+    if (!done) return;
+    ProbeDone d = std::move(done);
+    done = nullptr;
+    stop();
+    ProbeResult r;
+    r.ok = error.empty();
+    r.detail = std::move(error);
+    r.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+    d(std::move(r));
+  }
+
+  asio::ip::tcp::socket socket;
+  asio::steady_timer deadline;
+  ProbeDone done;
+  Clock::time_point started;
+};
+
+class TcpProbe final : public Probe {
+ public:
+  TcpProbe(asio::io_context& io, const ctl::CheckerConf& conf) : io_(io), conf_(conf) {}
+  ~TcpProbe() override { cancel(); }
+
+  void start(ProbeDone done) override {
+    cancel();
+    auto a = std::make_shared<TcpAttempt>(io_, std::move(done));
+    current_ = a;
+    a->deadline.expires_after(std::chrono::milliseconds(conf_.connect_timeout_ms));
+    a->deadline.async_wait([a](const boost::system::error_code& ec) {
+      if (ec) return;  // cancelled: the attempt ended first
+      boost::system::error_code ignored;
+      a->socket.close(ignored);  // ends the connect; its handler reports the timeout
+    });
+    async_tcp_connect(a->socket, a->deadline, conf_,
+                      [a](std::string error) { a->finish(std::move(error)); });
+  }
+
+  void cancel() override {
+    if (!current_) return;
+    current_->done = nullptr;
+    current_->stop();
+    current_.reset();
+  }
+
+ private:
+  asio::io_context& io_;
+  const ctl::CheckerConf conf_;
+  std::shared_ptr<TcpAttempt> current_;
+};
+
+}  // namespace
+
+std::unique_ptr<Probe> make_tcp_probe(asio::io_context& io, const ctl::CheckerConf& conf) {
+  return std::make_unique<TcpProbe>(io, conf);
+}
+
+}  // namespace lvs::health
