@@ -177,8 +177,8 @@ constexpr std::array kVs = {
     "persistence_engine"sv,
 };
 
-// The real_server level's health checkers (keepalived installs them in check_*.c), read as
-// "not yet supported" with their block skipped, and track_file.
+// The real_server level's health checkers (keepalived installs them in check_*.c; read in
+// parser_health.cc, BFD_CHECK as "not yet supported"), and track_file.
 constexpr std::array kRs = {
     "HTTP_GET"sv,  "SSL_GET"sv,   "TCP_CHECK"sv,  "SMTP_CHECK"sv, "DNS_CHECK"sv,  "MISC_CHECK"sv,
     "BFD_CHECK"sv, "UDP_CHECK"sv, "PING_CHECK"sv, "FILE_CHECK"sv, "track_file"sv,

@@ -268,6 +268,8 @@ void Parser::top_stmt(const Stmt& s) {
     virtual_server(s);
   } else if (w == "local_address_group") {
     local_address_group(s);
+  } else if (w == "track_file") {
+    track_file(s);
   } else if (w == "virtual_server_group") {
     virtual_server_group(s);
   } else if (contains(keepalived_top_keywords(), w)) {

@@ -86,6 +86,28 @@ struct Method {
   const Token* word = nullptr;  // NAT, DR, TUN, FNAT as written
 };
 
+// A health checker block as written; unset settings come from its real server at the end.
+struct CheckerDraft {
+  CheckerConf conf;
+  std::optional<net::IpAddr> connect_ip;
+  bool connect_port = false;
+  bool file_weight = false;  // FILE_CHECK set its own weight
+  std::optional<bool> alpha;
+  std::optional<uint32_t> retry;
+  std::optional<uint64_t> connect_timeout_ms, delay_loop_ms, delay_before_retry_ms, warmup_ms;
+  uint32_t default_retry = 1;
+  uint64_t default_delay_before_retry_ms = 1000;  // 0: delay_loop
+  const Token* track_file_tok = nullptr;
+};
+
+// A track_file block: the file FILE_CHECKs read, and their default weight.
+struct TrackFileConf {
+  std::string path;
+  int32_t weight = 1;
+  bool reverse = false;
+  SourceLoc loc;
+};
+
 // A real_server (or the sorry_server) as written, before defaults and checks.
 struct RsDraft {
   RealServerConf conf;
@@ -99,6 +121,7 @@ struct RsDraft {
   std::optional<bool> inhibit, alpha;
   std::optional<uint32_t> delay_loop;
   std::optional<uint64_t> connect_timeout_ms;
+  std::vector<CheckerDraft> checkers;
 };
 // A scheduler flag keyword; sh-* and mh-* name the one scheduler they apply to.
 struct SchedFlagUse {
@@ -167,7 +190,15 @@ class Parser {
   void not_yet(const Stmt& s, std::string_view reason);
   void top_not_yet(const Stmt& s);
   void global_not_yet(const Stmt& s);
+  // --- health checkers (parser_health.cc) ---
   void checker(RsDraft& rs, const Stmt& s);
+  bool checker_common(CheckerDraft& d, const Stmt& s);
+  void checker_kind_stmt(CheckerDraft& d, const Stmt& s);
+  void http_url(CheckerDraft& d, const Stmt& s);
+  bool hex_bytes(const Stmt& s, std::vector<uint8_t>& out);
+  bool track_weight(const Stmt& s, int32_t& weight, bool& reverse);
+  void track_file(const Stmt& s);
+  void finish_checkers(VsDraft& vs, RsDraft& rs);
   void unused(const Stmt& s);
   void unknown(const Stmt& s, std::string_view block,
                std::span<const std::span<const std::string_view>> known);
@@ -260,7 +291,8 @@ class Parser {
   // virtual_server_group by name: its index in cfg_.virtual_server_groups and whether it was
   // read without error.
   std::map<std::string, std::pair<size_t, bool>, std::less<>> vs_groups_;
-  std::vector<VsDraft> pending_groups_;  // group services whose group comes later in the file
+  std::vector<VsDraft> pending_groups_;
+  std::map<std::string, TrackFileConf, std::less<>> track_files_;  // group services whose group comes later in the file
   // Set while a group service is expanded: how the keys it produces are described.
   const GroupEntryConf* expanding_ = nullptr;
 };

@@ -65,22 +65,6 @@ void Parser::global_not_yet(const Stmt& s) {
   not_yet(s, reason_of(s.word()));
 }
 
-// TCP_CHECK { ... } and the other checkers: recorded, their settings skipped.
-void Parser::checker(RsDraft& rs, const Stmt& s) {
-  const char* kind = s.word() == "BFD_CHECK" ? "BFD checks" : "health checks";
-  warn(s.kw->loc, fmt::format("\"{}\" {} are not yet supported; {} stays in service", s.word(),
-                              kind, endpoint(rs.conf.addr, rs.conf.port)));
-  if (s.open == nullptr) {
-    error(s.kw->loc, fmt::format("'{}' needs a block: {} {{ ... }}", s.word(), s.word()));
-    return;
-  }
-  skip_block(*s.open);
-  CheckerConf c;
-  c.keyword = s.word();
-  c.loc = s.kw->loc;
-  rs.conf.checkers.push_back(std::move(c));
-}
-
 std::optional<uint64_t> Parser::timer_ms(const Token& t, std::string_view what, bool zero_ok) {
   const std::string_view s = t.text;
   const size_t dot = s.find('.');

@@ -525,6 +525,7 @@ void Parser::finish_vs(VsDraft& vs) {
   }
   for (RsDraft& rs : vs.rs) {
     if (rs.ok) finish_rs(vs, rs, family);
+    if (rs.ok) finish_checkers(vs, rs);
   }
   duplicate_servers(vs);
   const SourceLoc& here = expanding_ != nullptr ? expanding_->loc : vs.conf.loc;

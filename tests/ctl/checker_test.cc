@@ -105,7 +105,7 @@ TEST(CheckerSettings, EveryKeywordIsStored) {
   EXPECT_EQ(b.notify_down, "/bin/down.sh x");
 }
 
-TEST(CheckerSettings, CheckerBlocksAreRecordedAndWarned) {
+TEST(CheckerSettings, CheckerBlocksAreRead) {
   const ParseResult r = parse(
       "virtual_server 198.18.0.1 80 {\n"
       "  protocol TCP\n"
@@ -114,7 +114,10 @@ TEST(CheckerSettings, CheckerBlocksAreRecordedAndWarned) {
       "      connect_timeout 3\n"
       "    }\n"
       "    HTTP_GET {\n"
-      "      url { path / status_code 200 }\n"
+      "      url {\n"
+      "        path /\n"
+      "        status_code 200\n"
+      "      }\n"
       "    }\n"
       "    MISC_CHECK { misc_path \"/bin/check {x}\" }\n"
       "  }\n"
@@ -123,27 +126,22 @@ TEST(CheckerSettings, CheckerBlocksAreRecordedAndWarned) {
       "    track_file f\n"
       "  }\n"
       "}\n");
-  ASSERT_TRUE(r.ok());
-  EXPECT_THAT(
-      messages(r),
-      ElementsAre("t.conf:4:5: warning: \"TCP_CHECK\" health checks are not yet supported; "
-                  "198.18.1.10:80 stays in service",
-                  "t.conf:7:5: warning: \"HTTP_GET\" health checks are not yet supported; "
-                  "198.18.1.10:80 stays in service",
-                  "t.conf:10:5: warning: \"MISC_CHECK\" health checks are not yet supported; "
-                  "198.18.1.10:80 stays in service",
-                  "t.conf:13:5: warning: \"BFD_CHECK\" BFD checks are not yet supported; "
-                  "198.18.1.11 stays in service",
-                  "t.conf:14:5: warning: \"track_file\" is not yet supported (health checks); "
-                  "ignored"));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+  EXPECT_THAT(messages(r),
+              ElementsAre("t.conf:16:5: warning: \"BFD_CHECK\" BFD checks are not yet supported; "
+                          "198.18.1.11 stays in service",
+                          "t.conf:17:5: warning: \"track_file\" is not yet supported (health "
+                          "checks); ignored"));
   const auto& rs = r.config->services.at(0).real_servers;
   ASSERT_EQ(rs.at(0).checkers.size(), 3u);
   EXPECT_EQ(rs[0].checkers[0].keyword, "TCP_CHECK");
   EXPECT_EQ(rs[0].checkers[0].loc.line, 4);
   EXPECT_EQ(rs[0].checkers[0].loc.column, 5);
-  EXPECT_EQ(rs[0].checkers[2].keyword, "MISC_CHECK");
-  ASSERT_EQ(rs.at(1).checkers.size(), 1u);
-  EXPECT_EQ(rs[1].checkers[0].keyword, "BFD_CHECK");
+  EXPECT_EQ(rs[0].checkers[1].kind, CheckKind::kHttp);
+  EXPECT_EQ(rs[0].checkers[2].kind, CheckKind::kMisc);
+  EXPECT_EQ(rs[0].checkers[2].misc_path, "/bin/check {x}");
+  EXPECT_EQ(rs[0].checkers[2].retry, 0u);  // check_misc.c: default_retry 0
+  EXPECT_TRUE(rs.at(1).checkers.empty());
   EXPECT_TRUE(rs[0].alive && rs[1].alive);
 }
 
@@ -156,10 +154,8 @@ TEST(CheckerSettings, UnclosedCheckerBlockIsAnError) {
       "      connect_timeout 3\n");
   EXPECT_FALSE(r.ok());
   EXPECT_THAT(messages(r),
-              ElementsAre("t.conf:4:5: warning: \"TCP_CHECK\" health checks are not yet "
-                          "supported; 198.18.1.10:80 stays in service",
-                          "t.conf:5:24: unexpected end of file: block opened at t.conf:4:15 is "
-                          "not closed",
+              ElementsAre("t.conf:5:24: unexpected end of file: 'TCP_CHECK' block opened at "
+                          "t.conf:4:15 is not closed",
                           "t.conf:5:24: unexpected end of file: 'real_server' block opened at "
                           "t.conf:3:30 is not closed",
                           "t.conf:5:24: unexpected end of file: 'virtual_server' block opened at "
@@ -167,9 +163,7 @@ TEST(CheckerSettings, UnclosedCheckerBlockIsAnError) {
   expect_errors(
       "virtual_server 198.18.0.1 80 {\n protocol TCP\n real_server 198.18.1.10 80 {\n"
       "  TCP_CHECK\n }\n}\n",
-      {"t.conf:4:3: warning: \"TCP_CHECK\" health checks are not yet supported; 198.18.1.10:80 "
-       "stays in service",
-       "t.conf:4:3: 'TCP_CHECK' needs a block: TCP_CHECK { ... }"});
+      {"t.conf:4:3: 'TCP_CHECK' needs a block: TCP_CHECK { ... }"});
 }
 
 TEST(CheckerSettings, ValuesAreChecked) {

@@ -81,9 +81,7 @@ TEST(KeepalivedSamples, Sample) {
                             "    }\n"
                             "}\n",
                         with_mail({"t.conf:10:1: warning: \"vrrp_instance\" is not yet supported "
-                                   "(VRRP); block skipped",
-                                   "t.conf:31:9: warning: \"HTTP_GET\" health checks are not yet "
-                                   "supported; 198.18.200.2:1358 stays in service"}));
+                                   "(VRRP); block skipped"}));
   EXPECT_EQ(c.router_id, "LVS_DEVEL");
   ASSERT_EQ(c.services.size(), 1u);
   const VirtualServerConf& vs = c.services[0];
@@ -95,7 +93,21 @@ TEST(KeepalivedSamples, Sample) {
   EXPECT_EQ(vs.sorry_server->addr, ip("198.18.200.200"));
   ASSERT_EQ(vs.real_servers.size(), 1u);
   ASSERT_EQ(vs.real_servers[0].checkers.size(), 1u);
-  EXPECT_EQ(vs.real_servers[0].checkers[0].keyword, "HTTP_GET");
+  const CheckerConf& http = vs.real_servers[0].checkers[0];
+  EXPECT_EQ(http.keyword, "HTTP_GET");
+  EXPECT_EQ(http.kind, CheckKind::kHttp);
+  ASSERT_EQ(http.urls.size(), 1u);
+  EXPECT_EQ(http.urls[0].path, "/testurl3/test.jsp");
+  ASSERT_TRUE(http.urls[0].digest.has_value());
+  EXPECT_EQ((*http.urls[0].digest)[0], 0x64);
+  EXPECT_EQ((*http.urls[0].digest)[15], 0x4d);
+  EXPECT_TRUE(http.urls[0].status_codes.empty());  // 200-299
+  EXPECT_EQ(http.connect_ip, ip("198.18.200.2"));
+  EXPECT_EQ(http.connect_port, 1358);
+  EXPECT_EQ(http.connect_timeout_ms, 3000u);
+  EXPECT_EQ(http.retry, 3u);
+  EXPECT_EQ(http.delay_before_retry_ms, 3000u);
+  EXPECT_EQ(http.delay_loop_ms, 6000u);
   // The real server is alive (no checker runs yet): no sorry server in the engine.
   EXPECT_EQ(engine_servers(vs).size(), 1u);
 }
@@ -126,10 +138,7 @@ TEST(KeepalivedSamples, VirtualServerGroup) {
                             kHttpGet +  // 38
                             "    }\n"
                             "}\n",
-                        with_mail({"t.conf:26:9: warning: \"HTTP_GET\" health checks are not yet "
-                                   "supported; 198.18.200.1:1358 stays in service",
-                                   "t.conf:38:9: warning: \"HTTP_GET\" health checks are not yet "
-                                   "supported; 198.18.200.2:1358 stays in service"}));
+                        with_mail({}));
   // 3 addresses, 8 in the range, 2 marks.
   ASSERT_EQ(c.services.size(), 13u);
   EXPECT_EQ(c.services[0].key.to_string(), "TCP 198.18.0.1:8080");
@@ -167,9 +176,7 @@ TEST(KeepalivedSamples, VrrpLvsSyncd) {
       "}\n",
       {"t.conf:1:1: warning: \"vrrp_sync_group\" is not yet supported (VRRP); block skipped",
        "t.conf:5:1: warning: \"vrrp_instance\" is not yet supported (VRRP); block skipped",
-       "t.conf:20:1: warning: \"vrrp_instance\" is not yet supported (VRRP); block skipped",
-       "t.conf:36:9: warning: \"TCP_CHECK\" health checks are not yet supported; "
-       "198.18.201.100:80 stays in service"});
+       "t.conf:20:1: warning: \"vrrp_instance\" is not yet supported (VRRP); block skipped"});
   ASSERT_EQ(c.services.size(), 1u);
   EXPECT_EQ(c.services[0].delay_loop, 20u);
 }
@@ -182,25 +189,30 @@ TEST(KeepalivedSamples, Quorum) {
       "  protocol TCP\n  alpha\n  omega\n  quorum 7\n  hysteresis 2\n"
       "  quorum_up /usr/local/sbin/quorum-up.sh\n"
       "  quorum_down /usr/local/sbin/quorum-down.sh\n";
-  std::vector<std::string> warnings;
   for (int i = 1; i <= 10; ++i) {
-    const int line = 13 + (i - 1) * 7;
     text += "  real_server 198.18.0." + std::to_string(i) +
             " 8080 {\n    weight 1\n    TCP_CHECK {\n      connect_port    80\n"
             "      connect_timeout 3\n    }\n  }\n";
-    warnings.push_back("t.conf:" + std::to_string(line + 2) +
-                       ":5: warning: \"TCP_CHECK\" health checks are not yet supported; "
-                       "198.18.0." +
-                       std::to_string(i) + ":8080 stays in service");
   }
   text += "}\n";
-  const Config c = load(text, warnings);
+  const Config c = load(text, {});
   const VirtualServerConf& vs = c.services.at(0);
   EXPECT_EQ(vs.quorum, 7u);
   EXPECT_EQ(vs.hysteresis, 2u);
   EXPECT_TRUE(vs.alpha && vs.omega);
   EXPECT_EQ(vs.quorum_up, "/usr/local/sbin/quorum-up.sh");
   EXPECT_TRUE(vs.real_servers[0].alpha);  // taken from the service
+  // The checker: its own port and timeout, alpha from the service, the rest keepalived's.
+  const CheckerConf& tcp = vs.real_servers[9].checkers.at(0);
+  EXPECT_EQ(tcp.kind, CheckKind::kTcp);
+  EXPECT_EQ(tcp.connect_ip, ip("198.18.0.10"));
+  EXPECT_EQ(tcp.connect_port, 80);
+  EXPECT_EQ(tcp.connect_timeout_ms, 3000u);
+  EXPECT_TRUE(tcp.alpha);
+  EXPECT_EQ(tcp.delay_loop_ms, 6000u);
+  EXPECT_EQ(tcp.retry, 1u);
+  EXPECT_EQ(tcp.delay_before_retry_ms, 1000u);
+  EXPECT_EQ(tcp.warmup_ms, 6000u);  // keepalived: warmup defaults to delay_loop
   // Ten alive servers of weight 1 reach 7 + 2.
   EXPECT_TRUE(has_quorum(vs));
 }
@@ -217,8 +229,7 @@ TEST(KeepalivedSamples, Inhibit) {
                             "removing service\n" +
                             kHttpGet +  // 19
                             "    }\n}\n",
-                        with_mail({"t.conf:19:9: warning: \"HTTP_GET\" health checks are not yet "
-                                   "supported; 198.18.200.2:1358 stays in service"}));
+                        with_mail({}));
   EXPECT_TRUE(c.services.at(0).real_servers.at(0).inhibit_on_failure);
 }
 
@@ -234,12 +245,10 @@ TEST(KeepalivedSamples, Fwmark) {
       "  real_server 198.18.201.101 {\n    weight 1\n"  // 17
       "    TCP_CHECK {\n      connect_port    80\n      connect_timeout 3\n    }\n  }\n"
       "}\n",
-      {"t.conf:12:5: warning: \"TCP_CHECK\" health checks are not yet supported; 198.18.201.100 "
-       "stays in service",
-       "t.conf:19:5: warning: \"TCP_CHECK\" health checks are not yet supported; 198.18.201.101 "
-       "stays in service",
-       "t.conf:9:3: warning: protocol is ignored for fwmark services"});
+      {"t.conf:9:3: warning: protocol is ignored for fwmark services"});
   EXPECT_EQ(c.services.at(0).key.to_string(), "FWM 1");
+  // A fwmark service's servers have no port: the checker has its connect_port.
+  EXPECT_EQ(c.services[0].real_servers.at(1).checkers.at(0).connect_port, 80);
   EXPECT_EQ(c.services[0].real_servers.size(), 2u);
 }
 
@@ -255,9 +264,15 @@ TEST(KeepalivedSamples, SmtpCheckIPv6) {
       "            helo_name foo.example.org\n        }\n"  // 10
       "    }\n"
       "}\n",
-      {"t.conf:10:9: warning: \"SMTP_CHECK\" health checks are not yet supported; "
-       "[2001:2::10]:25 stays in service"});
+      {});
   const VirtualServerConf& vs = c.services.at(0);
+  const CheckerConf& smtp = vs.real_servers.at(0).checkers.at(0);
+  EXPECT_EQ(smtp.kind, CheckKind::kSmtp);
+  EXPECT_EQ(smtp.helo_name, "foo.example.org");
+  EXPECT_EQ(smtp.retry, 2u);
+  EXPECT_EQ(smtp.connect_timeout_ms, 10000u);
+  EXPECT_EQ(smtp.connect_ip, ip("2001:2::10"));
+  EXPECT_EQ(smtp.connect_port, 25);
   EXPECT_EQ(vs.sorry_server->fwd, core::Fwd::kDr);
   // The inhibited sorry server sits at weight 0 beside the live server.
   const auto in_engine = engine_servers(vs);
