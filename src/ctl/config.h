@@ -104,7 +104,7 @@ struct CheckerConf {
   uint16_t bind_port = 0;
   std::string bind_if;                    // SO_BINDTODEVICE; empty: none
   uint32_t fwmark = 0;                    // SO_MARK on the probe's socket; 0: none
-  uint64_t connect_timeout_ms = 5000;     // one attempt's whole budget
+  uint64_t connect_timeout_ms = 5000;     // one attempt's budget (HTTP_GET/SSL_GET: per url)
   uint64_t delay_loop_ms = 60000;         // between checks while the result holds
   uint32_t retry = 1;                     // failed attempts in a row before the server is down
   uint64_t delay_before_retry_ms = 1000;  // between the attempts of one failing check
@@ -120,18 +120,18 @@ struct CheckerConf {
   std::string http_protocol = "1.0";  // "1.0", "1.0C" (Connection: close) or "1.1"
   bool enable_sni = false;            // SSL_GET: send SNI (sni_name, else the virtualhost)
   std::string sni_name;
-  bool tls_compliant = false;  // expect a TLS close_notify, not just EOF
+  bool tls_compliant = false;  // send a TLS close_notify when done (keepalived: no quiet shutdown)
   bool fast_recovery = false;  // one success brings the server back after a failure
 
   // SMTP_CHECK
   std::string helo_name;  // empty: this host's name
 
   // DNS_CHECK
-  uint16_t dns_type = 1;  // the query type (A)
+  uint16_t dns_type = 6;  // the query type (check_dns.c: SOA)
   std::string dns_name = ".";
 
   // UDP_CHECK
-  std::vector<uint8_t> payload;  // sent as is; empty: one zero byte, as keepalived does
+  std::vector<uint8_t> payload;  // sent as is; empty: keepalived's 32-byte default text
   bool require_reply = false;
   std::vector<uint8_t> reply_prefix;  // require_reply's bytes, when given
   uint32_t min_reply_length = 0;

@@ -43,7 +43,7 @@ struct ProbeEnv {
 
 // start() begins one attempt; it ends by calling `done` exactly once, on the loop thread, at the
 // latest when the checker's connect_timeout has passed (the whole attempt's budget: connect,
-// TLS, request, reply). cancel() ends a running attempt without calling `done` (a reload removed
+// TLS, request, reply; HTTP_GET/SSL_GET: per url, so at most urls.size() x connect_timeout). cancel() ends a running attempt without calling `done` (a reload removed
 // the checker, or lvsd stops); after it the probe may be destroyed or started again. A probe is
 // made once per checker and reused for every attempt; it holds no socket between attempts.
 // A probe never blocks the loop and never throws out of start() or its handlers.
