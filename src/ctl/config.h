@@ -166,9 +166,12 @@ struct RealServerConf {
   uint16_t tun_flags = 0;
   uint32_t u_threshold = 0;  // 0: no limit
   uint32_t l_threshold = 0;
-  // Health: true until a checker says otherwise. Without checkers (today) every server is alive;
-  // ctl::engine_servers() (quorum.h) decides from it what the engine gets.
+  // Health, as lvsd's checkers last said (runtime state, not read from the file): alive, and
+  // the weight changes FILE_CHECK (a delta) and MISC_CHECK's misc_dynamic (a new weight) ask
+  // for. ctl::engine_servers() (quorum.h) decides from them what the engine gets.
   bool alive = true;
+  int32_t weight_delta = 0;
+  std::optional<int32_t> dynamic_weight;
   // keepalived's per-server settings; unset ones take the service's (validate_check_config()).
   bool inhibit_on_failure = false;  // dead: kept in the engine with weight 0, not removed
   bool alpha = false;               // checkers start the server as dead
@@ -230,6 +233,9 @@ struct VirtualServerConf {
   // service per address and per fwmark of the group, all with these settings); empty otherwise.
   std::string group;
   SourceLoc loc;  // the virtual_server line (also for services expanded from a group)
+  // Runtime: whether the service had quorum when its servers' health last changed; nullopt
+  // after a start or reload, when keepalived's set_quorum_states() rule applies (quorum.h).
+  std::optional<bool> quorum_state;
 };
 
 // One address of a local_address_group (a range line gives one per address), with the
@@ -305,6 +311,9 @@ struct Op {
 // a reload a service keeps the servers that stay, and gets its new ones before it loses its old
 // ones.
 std::vector<Op> diff(const Config& from, const Config& to);
+// The operations that bring one service's servers from `from` to `to`, a service with the same
+// key and settings whose servers' health changed: additions and edits first, removals last.
+std::vector<Op> diff_servers(const VirtualServerConf& from, const VirtualServerConf& to);
 
 // Applies `ops` in order; stops at the first failure and names the failing op. Call it as
 // ctl::apply: unqualified, argument-dependent lookup also finds std::apply, which wins.

@@ -32,9 +32,11 @@ ServiceIndex index_services(const Config& c) {
 // where that is the configured list: no sorry server and every server alive.
 const std::vector<RealServerConf>& held_servers(const VirtualServerConf& vs,
                                                 std::vector<RealServerConf>& scratch) {
-  const bool as_configured = !vs.sorry_server.has_value() &&
-                             std::all_of(vs.real_servers.begin(), vs.real_servers.end(),
-                                         [](const RealServerConf& rs) { return rs.alive; });
+  const bool as_configured =
+      !vs.sorry_server.has_value() &&
+      std::all_of(vs.real_servers.begin(), vs.real_servers.end(), [](const RealServerConf& rs) {
+        return rs.alive && rs.weight_delta == 0 && !rs.dynamic_weight;
+      });
   if (as_configured) return vs.real_servers;
   scratch = engine_servers(vs);
   return scratch;
@@ -257,6 +259,29 @@ std::vector<Op> diff(const Config& from, const Config& to) {
   }
   for (const VirtualServerConf* vs : late_edits) {
     ops.push_back(service_op(Op::Kind::kEditService, *vs));
+  }
+  return ops;
+}
+
+std::vector<Op> diff_servers(const VirtualServerConf& from, const VirtualServerConf& to) {
+  std::vector<Op> ops;
+  std::vector<RealServerConf> scratch, old_scratch;
+  const std::vector<RealServerConf>& servers = held_servers(to, scratch);
+  const std::vector<RealServerConf>& old_servers = held_servers(from, old_scratch);
+  const auto old_dests = index_dests(old_servers);
+  const auto new_dests = index_dests(servers);
+  for (const auto& rs : servers) {
+    const auto d = old_dests.find(DestId{rs.addr, rs.port});
+    if (d == old_dests.end()) {
+      ops.push_back(dest_op(Op::Kind::kAddDest, to, rs));
+    } else if (!same_settings(*d->second, rs)) {
+      ops.push_back(dest_op(Op::Kind::kEditDest, to, rs));
+    }
+  }
+  for (const auto& rs : old_servers) {
+    if (!new_dests.contains(DestId{rs.addr, rs.port})) {
+      ops.push_back(dest_op(Op::Kind::kDelDest, to, rs));
+    }
   }
   return ops;
 }

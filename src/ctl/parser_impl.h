@@ -292,7 +292,8 @@ class Parser {
   // read without error.
   std::map<std::string, std::pair<size_t, bool>, std::less<>> vs_groups_;
   std::vector<VsDraft> pending_groups_;
-  std::map<std::string, TrackFileConf, std::less<>> track_files_;  // group services whose group comes later in the file
+  std::map<std::string, TrackFileConf, std::less<>>
+      track_files_;  // group services whose group comes later in the file
   // Set while a group service is expanded: how the keys it produces are described.
   const GroupEntryConf* expanding_ = nullptr;
 };

@@ -1,6 +1,7 @@
 #include "ctl/quorum.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace lvs::ctl {
 
@@ -10,13 +11,19 @@ bool same_dest(const RealServerConf& a, const RealServerConf& b) {
   return a.addr == b.addr && a.port == b.port;
 }
 
-uint64_t weight_of(const RealServerConf& rs) { return rs.weight < 0 ? 0 : uint64_t(rs.weight); }
+uint64_t weight_of(const RealServerConf& rs) { return uint64_t(effective_weight(rs)); }
 
 }  // namespace
 
+int32_t effective_weight(const RealServerConf& rs) {
+  const int64_t w = int64_t(rs.dynamic_weight.value_or(rs.weight)) + rs.weight_delta;
+  return int32_t(std::clamp<int64_t>(w, 0, std::numeric_limits<int32_t>::max()));
+}
+
 QuorumRule quorum_rule(const VirtualServerConf& vs) {
+  // The configured weights, as keepalived's validate_check_config() adjusts quorum at load.
   uint64_t total = 0;
-  for (const auto& rs : vs.real_servers) total += weight_of(rs);
+  for (const auto& rs : vs.real_servers) total += rs.weight < 0 ? 0 : uint64_t(rs.weight);
   QuorumRule r;
   r.quorum = std::min<uint64_t>(vs.quorum, total);
   // keepalived sets hysteresis to quorum - 1 when it is not below quorum (unsigned: with quorum
@@ -49,6 +56,7 @@ std::vector<RealServerConf> engine_servers(const VirtualServerConf& vs, bool quo
     const bool in_service = rs.alive && !sorry_in_use;
     if (in_service) {
       out.push_back(rs);
+      out.back().weight = effective_weight(rs);
     } else if (rs.inhibit_on_failure) {
       out.push_back(rs);
       out.back().weight = 0;

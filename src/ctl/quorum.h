@@ -18,6 +18,10 @@ struct QuorumRule {
 };
 QuorumRule quorum_rule(const VirtualServerConf& vs);
 
+// The weight a real server has now: misc_dynamic's, else the configured one, plus FILE_CHECK's
+// changes, at least 0 (keepalived's effective_weight and real_weight()).
+int32_t effective_weight(const RealServerConf& rs);
+
 // The summed weights of the alive real servers (ipwrapper.c weigh_live_realservers()).
 uint64_t live_weight(const VirtualServerConf& vs);
 
@@ -35,9 +39,10 @@ bool has_quorum(const VirtualServerConf& vs, std::optional<bool> had_quorum = st
 //   servers only those with inhibit_on_failure, with weight 0 (perform_quorum_state()).
 // A sorry server with the address and port of a real server stands for it while in use, and
 // leaves it alone otherwise.
+// Each with its effective weight.
 std::vector<RealServerConf> engine_servers(const VirtualServerConf& vs, bool quorum);
 inline std::vector<RealServerConf> engine_servers(const VirtualServerConf& vs) {
-  return engine_servers(vs, has_quorum(vs));
+  return engine_servers(vs, has_quorum(vs, vs.quorum_state));
 }
 
 }  // namespace lvs::ctl

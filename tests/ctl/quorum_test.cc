@@ -200,3 +200,98 @@ TEST(QuorumDiff, AppliesToAnEngine) {
 
 }  // namespace
 }  // namespace lvs::ctl
+
+namespace lvs::ctl {
+namespace {
+
+// What the health checkers change: a FILE_CHECK delta and a MISC_CHECK dynamic weight, kept apart
+// from the configured weight.
+TEST(HealthWeights, EffectiveWeight) {
+  RealServerConf rs;
+  rs.weight = 5;
+  EXPECT_EQ(effective_weight(rs), 5);
+  rs.weight_delta = -3;
+  EXPECT_EQ(effective_weight(rs), 2);
+  rs.dynamic_weight = 10;
+  EXPECT_EQ(effective_weight(rs), 7);
+  rs.weight_delta = -20;
+  EXPECT_EQ(effective_weight(rs), 0);
+}
+
+TEST(HealthWeights, EngineGetsTheEffectiveWeightAndQuorumCountsIt) {
+  RealServerConf a;
+  a.addr = test::ip("198.18.1.1");
+  a.port = 80;
+  a.weight = 4;
+  RealServerConf b = a;
+  b.addr = test::ip("198.18.1.2");
+  VirtualServerConf vs;
+  vs.key.addr = test::ip("198.18.0.1");
+  vs.key.port = 80;
+  vs.key.proto = 6;
+  vs.real_servers = {a, b};
+  vs.quorum = 6;
+  vs.sorry_server = b;
+  vs.sorry_server->addr = test::ip("198.18.2.1");
+  EXPECT_EQ(live_weight(vs), 8u);
+  vs.real_servers[0].weight_delta = -3;  // 1 + 4 = 5 < 6: the sorry server stands in
+  EXPECT_EQ(live_weight(vs), 5u);
+  const auto held = engine_servers(vs);
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].addr, test::ip("198.18.2.1"));
+  vs.real_servers[0].weight_delta = 0;
+  vs.real_servers[0].dynamic_weight = 2;
+  const auto back = engine_servers(vs);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].weight, 2);
+}
+
+// The hysteresis after a health change needs the state before it: kept in quorum_state.
+TEST(HealthWeights, QuorumStateKeepsHysteresis) {
+  VirtualServerConf vs;
+  vs.key.addr = test::ip("198.18.0.1");
+  vs.key.port = 80;
+  vs.key.proto = 6;
+  for (int i = 1; i <= 4; ++i) {
+    RealServerConf rs;
+    rs.addr = test::ip("198.18.1." + std::to_string(i));
+    rs.port = 80;
+    vs.real_servers.push_back(rs);
+  }
+  vs.quorum = 3;
+  vs.hysteresis = 1;
+  vs.sorry_server = vs.real_servers[0];
+  vs.sorry_server->addr = test::ip("198.18.2.1");
+  vs.real_servers[3].alive = false;  // 3 alive: below quorum + hysteresis at a start
+  EXPECT_FALSE(has_quorum(vs, vs.quorum_state));
+  vs.quorum_state = true;  // but a service that had quorum keeps it down to quorum - hysteresis
+  EXPECT_TRUE(has_quorum(vs, vs.quorum_state));
+  EXPECT_EQ(engine_servers(vs).size(), 3u);
+  vs.real_servers[2].alive = false;
+  EXPECT_TRUE(has_quorum(vs, vs.quorum_state));  // 2 = 3 - 1
+}
+
+TEST(HealthWeights, DiffServersOfOneService) {
+  RealServerConf a;
+  a.addr = test::ip("198.18.1.1");
+  a.port = 80;
+  RealServerConf b = a;
+  b.addr = test::ip("198.18.1.2");
+  VirtualServerConf from;
+  from.key.addr = test::ip("198.18.0.1");
+  from.key.port = 80;
+  from.key.proto = 6;
+  from.real_servers = {a, b};
+  VirtualServerConf to = from;
+  to.real_servers[0].alive = false;
+  to.real_servers[1].weight_delta = 2;
+  std::vector<std::string> got;
+  for (const Op& op : diff_servers(from, to)) got.push_back(op.to_string());
+  EXPECT_THAT(got, ElementsAre("edit real server 198.18.1.2:80 of TCP 198.18.0.1:80 (Masq, "
+                               "weight 3)",
+                               "delete real server 198.18.1.1:80 from TCP 198.18.0.1:80"));
+  EXPECT_TRUE(diff_servers(to, to).empty());
+}
+
+}  // namespace
+}  // namespace lvs::ctl
