@@ -1,11 +1,9 @@
 #include "daemon/director.h"
 
-#include "ctl/api_ops.h"
-#include "ctl/quorum.h"
-#include "daemon/metrics.h"
-
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
@@ -15,12 +13,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
-
+#include "ctl/api_ops.h"
+#include "ctl/quorum.h"
+#include "daemon/metrics.h"
 #include "io/af_packet_io.h"
 #include "io/af_xdp_io.h"
 #include "io/ifaces.h"
@@ -48,8 +46,11 @@ std::vector<std::string> interface_names(const ctl::Config& cfg, const DirectorO
 }
 
 nlohmann::json counters_json(const core::Counters& c) {
-  return {{"conns", c.conns}, {"inpkts", c.inpkts}, {"outpkts", c.outpkts},
-          {"inbytes", c.inbytes}, {"outbytes", c.outbytes}};
+  return {{"conns", c.conns},
+          {"inpkts", c.inpkts},
+          {"outpkts", c.outpkts},
+          {"inbytes", c.inbytes},
+          {"outbytes", c.outbytes}};
 }
 
 double ms_since(std::chrono::steady_clock::time_point t) {
@@ -88,8 +89,11 @@ void Director::block_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-bool Director::start(const ctl::Config& cfg, std::string* err) {
+bool Director::start(const ctl::Config& given, std::string* err) {
   start_time_ = std::chrono::steady_clock::now();
+  // Servers whose checkers start them dead (alpha) are not in the first table either.
+  ctl::Config cfg = given;
+  overlay_health(cfg);
   const auto names = interface_names(cfg, opts_);
   if (names.empty()) return start_control_only(cfg, err);
   if (names.size() > LVS_MAX_IFACES) {
@@ -124,16 +128,17 @@ bool Director::start(const ctl::Config& cfg, std::string* err) {
 
   // The classifier first: without it no socket can receive.
   if (opts_.bpf_dir.empty()) {
-    *err = "BPF objects not found (looked in $LVS_BPF_DIR, next to lvsd, and the install "
-           "directory); set LVS_BPF_DIR";
+    *err =
+        "BPF objects not found (looked in $LVS_BPF_DIR, next to lvsd, and the install "
+        "directory); set LVS_BPF_DIR";
     return false;
   }
   if (xdp) {
     xdp_ = io::XdpProgram::open(opts_.bpf_dir + "/lvs_xdp.bpf.o", err);
     if (!xdp_) return false;
     const auto mode = cfg.director.xdp_mode == ctl::XdpMode::kNative ? io::XdpAttachMode::kNative
-                      : cfg.director.xdp_mode == ctl::XdpMode::kSkb ? io::XdpAttachMode::kSkb
-                                                                    : io::XdpAttachMode::kAuto;
+                      : cfg.director.xdp_mode == ctl::XdpMode::kSkb  ? io::XdpAttachMode::kSkb
+                                                                     : io::XdpAttachMode::kAuto;
     for (uint32_t slot = 0; slot < attached_.size(); ++slot) {
       const Attached& a = attached_[slot];
       if (!xdp_->set_iface_slot(a.ifindex, slot, err)) return false;
@@ -218,6 +223,8 @@ bool Director::start(const ctl::Config& cfg, std::string* err) {
   }
   for (auto& w : workers_) w->start();
   resolve_next_hops(true);
+  start_health();
+  update_monitor();
   if (!start_api(err)) {
     stop();
     return false;
@@ -231,8 +238,9 @@ bool Director::start(const ctl::Config& cfg, std::string* err) {
 
 bool Director::start_api(std::string* err) {
   if (opts_.api_socket.empty() && opts_.api_listen.empty()) return true;
-  if (!api_.start(opts_.api_socket, opts_.api_listen,
-                  [this](const ApiRequest& r) { return handle_api(r); }, err)) {
+  if (!api_.start(
+          opts_.api_socket, opts_.api_listen, [this](const ApiRequest& r) { return handle_api(r); },
+          err)) {
     return false;
   }
   if (!opts_.api_listen.empty()) spdlog::info("API (read-only) on tcp {}", opts_.api_listen);
@@ -261,14 +269,17 @@ bool Director::start_control_only(const ctl::Config& cfg, std::string* err) {
   }
   cfg_ = cfg;
   workers_.back()->start();
+  start_health();
+  update_monitor();
   if (!start_api(err)) {
     stop();
     return false;
   }
-  spdlog::info("lvsd control plane only (no interface attached): {} service{}, API on {}; ready "
-               "in {:.1f} ms",
-               cfg.services.size(), cfg.services.size() == 1 ? "" : "s",
-               opts_.api_socket.empty() ? "nothing" : opts_.api_socket, ms_since(start_time_));
+  spdlog::info(
+      "lvsd control plane only (no interface attached): {} service{}, API on {}; ready "
+      "in {:.1f} ms",
+      cfg.services.size(), cfg.services.size() == 1 ? "" : "s",
+      opts_.api_socket.empty() ? "nothing" : opts_.api_socket, ms_since(start_time_));
   write_stats_file();
   return true;
 }
@@ -315,9 +326,10 @@ bool Director::refresh_marks() {
         // Entries for one input interface would apply on every interface here: left out.
         if (!m.iif.empty()) {
           if (m.mark != 0) {
-            warnings.push_back(fmt::format(
-                "fwmark {}: the mark for {} port {} is set on interface {} only; lvsd leaves it out",
-                m.mark, m.addr.to_string(), m.port, m.iif));
+            warnings.push_back(
+                fmt::format("fwmark {}: the mark for {} port {} is set on interface {} only; lvsd "
+                            "leaves it out",
+                            m.mark, m.addr.to_string(), m.port, m.iif));
           }
           continue;
         }
@@ -513,7 +525,8 @@ void Director::resolve_next_hops(bool all) {
   for (const core::Route& rt : routes_->routes()) {
     if (rt.gateway.family == net::Family::kNone) continue;
     const core::RouteResult r = routes_->lookup(rt.gateway, true);
-    if (r.status == core::RouteStatus::kNoNeighbour || (all && r.status == core::RouteStatus::kOk)) {
+    if (r.status == core::RouteStatus::kNoNeighbour ||
+        (all && r.status == core::RouteStatus::kOk)) {
       hops.insert({r.resolve_ifindex, r.resolve});
     }
   }
@@ -547,8 +560,9 @@ bool Director::reload(std::string* err) {
   if (a.interfaces != b.interfaces || a.io != b.io || a.xdp_mode != b.xdp_mode ||
       a.workers != b.workers || a.conn_capacity != b.conn_capacity ||
       a.worker_rt_priority != b.worker_rt_priority || a.ftp_ports != b.ftp_ports) {
-    spdlog::warn("changes to interfaces, io, xdp_mode, workers, conn_capacity, "
-                 "worker_rt_priority or ftp_ports take effect when lvsd restarts");
+    spdlog::warn(
+        "changes to interfaces, io, xdp_mode, workers, conn_capacity, "
+        "worker_rt_priority or ftp_ports take effect when lvsd restarts");
   }
   next.director.interfaces = a.interfaces;
   next.director.io = a.io;
@@ -557,6 +571,7 @@ bool Director::reload(std::string* err) {
   next.director.conn_capacity = a.conn_capacity;
   next.director.worker_rt_priority = a.worker_rt_priority;
   next.director.ftp_ports = a.ftp_ports;
+  overlay_health(next);
   const std::vector<ctl::Op> ops = ctl::diff(cfg_, next);
   const size_t nops = ops.size();
   const auto t1 = std::chrono::steady_clock::now();
@@ -566,9 +581,10 @@ bool Director::reload(std::string* err) {
     return false;
   }
   if (!apply_config(std::move(next), err, &ops)) return false;
-  spdlog::info("configuration reloaded: {} change{} in {:.1f} ms (reading {:.1f} ms, applying "
-               "{:.1f} ms)",
-               nops, nops == 1 ? "" : "s", ms_since(t0), parse_ms, ms_since(t1));
+  spdlog::info(
+      "configuration reloaded: {} change{} in {:.1f} ms (reading {:.1f} ms, applying "
+      "{:.1f} ms)",
+      nops, nops == 1 ? "" : "s", ms_since(t0), parse_ms, ms_since(t1));
   return true;
 }
 
@@ -612,14 +628,15 @@ bool Director::apply_config(ctl::Config next, std::string* err, const std::vecto
   if (!apply_services(cfg_, next, err, ops)) return false;
   cfg_ = std::move(next);
   refresh_marks();
+  update_monitor();
   if (!sync_classifier(err)) return false;
   resolve_next_hops(false);
   return true;
 }
 
 std::vector<core::ServiceSnapshot> Director::merged_snapshot(core::EngineCounters* total,
-                                                           io::IoCounters* io_total,
-                                                           uint64_t* conns) {
+                                                             io::IoCounters* io_total,
+                                                             uint64_t* conns) {
   std::vector<core::ServiceSnapshot> merged;
   for_each_worker([&](core::Engine& e, io::PacketIo& io) {
     if (total != nullptr) *total += e.counters();
@@ -667,19 +684,21 @@ nlohmann::json Director::globals_object(std::vector<core::ServiceSnapshot>* serv
               {"data_conns", f.data_conns},   {"malformed", f.malformed},
               {"expect_full", f.expect_full}, {"requests_lost", f.requests_lost},
               {"handed_on", ftp_handed_on},   {"classified_endpoints", ftp_classified}};
-  j["io"] = {{"rx_frames", io_total.rx_frames},     {"tx_frames", io_total.tx_frames},
+  j["io"] = {{"rx_frames", io_total.rx_frames},       {"tx_frames", io_total.tx_frames},
              {"tx_ring_full", io_total.tx_ring_full}, {"tx_no_socket", io_total.tx_no_socket},
              {"alloc_failed", io_total.alloc_failed}, {"tx_errors", io_total.tx_errors},
              {"rx_dropped", io_total.rx_dropped},     {"rx_ring_full", io_total.rx_ring_full},
-             {"fill_empty", io_total.fill_empty},
-             {"steered_in", steered_in},              {"steer_ring_full", ring_full}};
+             {"fill_empty", io_total.fill_empty},     {"steered_in", steered_in},
+             {"steer_ring_full", ring_full}};
   // How the workers spend idle time: moves with time, not traffic.
   j["worker"] = {{"sleeps", io_total.sleeps}};
   const int stats_fd = xdp_ ? xdp_->stats_fd() : steal_ ? steal_->stats_fd() : -1;
   if (stats_fd >= 0) {
     const auto st = io::read_stats(stats_fd);
-    j["classifier"] = {{"rx", st[LVS_STAT_RX]},           {"service", st[LVS_STAT_SERVICE]},
-                       {"backend", st[LVS_STAT_BACKEND]}, {"pass", st[LVS_STAT_PASS]},
+    j["classifier"] = {{"rx", st[LVS_STAT_RX]},
+                       {"service", st[LVS_STAT_SERVICE]},
+                       {"backend", st[LVS_STAT_BACKEND]},
+                       {"pass", st[LVS_STAT_PASS]},
                        {"no_socket", st[LVS_STAT_NO_SOCKET]}};
   }
   j["conn_capacity"] = cfg_.director.conn_capacity;
@@ -723,7 +742,7 @@ std::string Director::stats_json() {
   for (size_t i = 0; i < merged.size(); ++i) {
     const core::ServiceSnapshot& s = merged[i];
     if (i > 0) out += ',';
-    const char* proto = s.key.fwmark                   ? "FWM"
+    const char* proto = s.key.fwmark                    ? "FWM"
                         : s.key.proto == net::kProtoTcp ? "TCP"
                         : s.key.proto == net::kProtoUdp ? "UDP"
                                                         : "SCTP";
@@ -734,8 +753,7 @@ std::string Director::stats_json() {
                    s.key.addr.to_string(), s.key.fwmark, s.key.to_string(), s.one_packet,
                    s.persistence_prefix, s.persistence_timeout, s.key.port, proto);
     append_rates(it, rates_.service(s.key));
-    fmt::format_to(it, ",\"sched_flags\":{},\"scheduler\":\"{}\",", s.sched_flags,
-                   s.sched_name);
+    fmt::format_to(it, ",\"sched_flags\":{},\"scheduler\":\"{}\",", s.sched_flags, s.sched_name);
     append_counters(it, s.stats);
     out += ",\"dests\":[";
     for (size_t k = 0; k < s.dests.size(); ++k) {
@@ -777,18 +795,19 @@ nlohmann::json Director::conns_object(const ConnQuery& q) {
     e.visit_conns(false, [&](const core::ConnSnapshot& c) {
       if (!q.matches(c)) return true;
       if (matched++ < q.offset || out.size() >= q.limit) return true;
-      nlohmann::json j = {{"proto", c.proto},
-                          {"template", c.is_template},
-                          {"caddr", c.caddr.to_string()},
-                          {"cport", c.cport},
-                          {"vaddr", c.vaddr.family == net::Family::kNone ? "" : c.vaddr.to_string()},
-                          {"vport", c.vport},
-                          {"daddr", c.daddr.to_string()},
-                          {"dport", c.dport},
-                          {"fwmark", c.fwmark},
-                          {"fwd", std::string(core::fwd_name(c.fwd))},
-                          {"state", std::string(c.state)},
-                          {"expires", c.expires_in_s}};
+      nlohmann::json j = {
+          {"proto", c.proto},
+          {"template", c.is_template},
+          {"caddr", c.caddr.to_string()},
+          {"cport", c.cport},
+          {"vaddr", c.vaddr.family == net::Family::kNone ? "" : c.vaddr.to_string()},
+          {"vport", c.vport},
+          {"daddr", c.daddr.to_string()},
+          {"dport", c.dport},
+          {"fwmark", c.fwmark},
+          {"fwd", std::string(core::fwd_name(c.fwd))},
+          {"state", std::string(c.state)},
+          {"expires", c.expires_in_s}};
       if (c.laddr.family != net::Family::kNone) {
         j["laddr"] = c.laddr.to_string();
         j["lport"] = c.lport;
@@ -839,18 +858,18 @@ ApiResponse Director::handle_api(const ApiRequest& r) {
       ms.servers.reserve(s.dests.size());
       for (const auto& d : s.dests) {
         ms.servers.push_back({server_label(d.addr.to_string(), d.port), d.stats,
-                              rates_.dest(s.key, d.addr, d.port), d.active_conns,
-                              d.inactive_conns, uint64_t(std::max(d.weight, 0))});
+                              rates_.dest(s.key, d.addr, d.port), d.active_conns, d.inactive_conns,
+                              uint64_t(std::max(d.weight, 0))});
       }
     }
-    return {200, "text/plain; version=0.0.4", metrics_text(globals, services)};
+    return {200, "text/plain; version=0.0.4", metrics_text(globals, services) + health_metrics()};
   }
   if (path == "/v1/ops") {
     if (r.method != "POST") return {405, "text/plain", "use POST\n"};
     const nlohmann::json req = nlohmann::json::parse(r.body, nullptr, false);
     ctl::Config next = cfg_;
     ctl::OpResult res = req.is_discarded() ? ctl::OpResult{ctl::OpError::kBadRequest, "not JSON"}
-                                      : ctl::apply_op(req, next);
+                                           : ctl::apply_op(req, next);
     if (res.ok() && !res.zero) {
       if (std::string why = validate(next); !why.empty()) res = {ctl::OpError::kInvalid, why};
     }
@@ -877,10 +896,15 @@ ApiResponse Director::handle_api(const ApiRequest& r) {
     }
     return {200, "application/json", "{\"ok\":true}\n"};
   }
+  if (path == "/v1/health") {
+    if (!get) return {405, "text/plain", "use GET\n"};
+    return {200, "application/json", health_object().dump() + "\n"};
+  }
   if (path == "/v1/reload") {
     if (r.method != "POST") return {405, "text/plain", "use POST\n"};
     std::string err;
-    if (!reload(&err)) return {400, "application/json", nlohmann::json{{"error", err}}.dump() + "\n"};
+    if (!reload(&err))
+      return {400, "application/json", nlohmann::json{{"error", err}}.dump() + "\n"};
     return {200, "application/json", "{\"reloaded\":true}\n"};
   }
   if (path == "/v1/check") {
@@ -946,15 +970,18 @@ void Director::run() {
   its.it_interval.tv_sec = 1;
   its.it_value.tv_sec = 1;
   timerfd_settime(tfd, 0, &its, nullptr);
-  pollfd fds[4] = {{sfd, POLLIN, 0}, {netlink_->event_fd(), POLLIN, 0}, {neigh_fd_, POLLIN, 0},
-                   {tfd, POLLIN, 0}};
+  pollfd fds[5] = {{sfd, POLLIN, 0},
+                   {netlink_->event_fd(), POLLIN, 0},
+                   {neigh_fd_, POLLIN, 0},
+                   {tfd, POLLIN, 0},
+                   {health_fd_, POLLIN, 0}};
   bool routes_dirty = false;
   auto last_refresh = std::chrono::steady_clock::now();
   unsigned ticks = 0;
   while (!stopping_) {
     int timeout = -1;
     if (routes_dirty) timeout = 20;  // coalesce bursts of notifications
-    poll(fds, 4, timeout);
+    poll(fds, 5, timeout);
     std::lock_guard lock(ctl_mu_);
     if (fds[0].revents & POLLIN) {
       signalfd_siginfo si{};
@@ -984,6 +1011,7 @@ void Director::run() {
       last_refresh = std::chrono::steady_clock::now();
     }
     if (fds[2].revents & POLLIN) handle_neigh_requests();
+    if (fds[4].revents & POLLIN) handle_health_events();
     if (fds[3].revents & POLLIN) {
       uint64_t exp;
       if (read(tfd, &exp, sizeof(exp)) < 0) {
@@ -1006,6 +1034,7 @@ void Director::run() {
 
 void Director::stop() {
   api_.stop();  // no request may reach a director that is going away
+  stop_health();
   if (workers_.empty() && !xdp_ && !steal_) return;
   if (!workers_.empty()) write_stats_file();
   for (auto& w : workers_) w->stop();

@@ -8,31 +8,31 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/ftp_tables.h"
-#include "net/headers.h"
 #include "ctl/config.h"
 #include "daemon/api_server.h"
 #include "daemon/conn_query.h"
 #include "daemon/stats_book.h"
 #include "daemon/worker.h"
+#include "health/monitor.h"
 #include "io/netlink.h"
 #include "io/steal_program.h"
 #include "io/xdp_program.h"
+#include "net/headers.h"
 
 namespace lvs::daemon {
 
 struct DirectorOptions {
   std::string config_path;
   std::vector<std::string> extra_interfaces;  // -i on the command line
-  std::string stats_file;                      // empty: none
-  std::string api_socket;                      // the control API's Unix socket; empty: none
-  std::string api_listen;                      // ADDR:PORT for the read-only TCP API; empty: none
-  std::string bpf_dir;                         // where lvs_xdp.bpf.o and lvs_steal.bpf.o are
+  std::string stats_file;                     // empty: none
+  std::string api_socket;                     // the control API's Unix socket; empty: none
+  std::string api_listen;                     // ADDR:PORT for the read-only TCP API; empty: none
+  std::string bpf_dir;                        // where lvs_xdp.bpf.o and lvs_steal.bpf.o are
 };
 
 class Director final : public NeighSink {
@@ -41,7 +41,7 @@ class Director final : public NeighSink {
   ~Director() override;
 
   // Brings the data path up for `cfg`. False with `err` when it cannot; nothing is left attached.
-  bool start(const ctl::Config& cfg, std::string* err);
+  bool start(const ctl::Config& given, std::string* err);
   // The control loop; returns when a stop signal arrives. The signals must be blocked in every
   // thread (block_signals() before start()).
   void run();
@@ -75,8 +75,7 @@ class Director final : public NeighSink {
                                                      io::IoCounters* io_total = nullptr,
                                                      uint64_t* conns = nullptr);
   // `ops`: diff(cfg_, next) when the caller has it already.
-  bool apply_config(ctl::Config next, std::string* err,
-                    const std::vector<ctl::Op>* ops = nullptr);
+  bool apply_config(ctl::Config next, std::string* err, const std::vector<ctl::Op>* ops = nullptr);
   std::string validate(const ctl::Config& next) const;
   std::string validate_changes(const ctl::Config& next, const std::vector<ctl::Op>& ops) const;
   nlohmann::json conns_object(const ConnQuery& q);
@@ -90,6 +89,14 @@ class Director final : public NeighSink {
   void resolve_next_hops(bool all);
   void handle_neigh_requests();
   void for_each_worker(const Worker::Command& cmd);
+  // Health checks (director_health.cc).
+  void start_health();
+  void stop_health();
+  void overlay_health(ctl::Config& cfg) const;
+  void update_monitor();
+  void handle_health_events();
+  nlohmann::json health_object();
+  std::string health_metrics();
 
   DirectorOptions opts_;
   ctl::Config cfg_;
@@ -110,13 +117,19 @@ class Director final : public NeighSink {
   // Passive FTP data endpoints in the classifier, with when an engine last had them in use
   // (they leave a while after none does). Guarded: workers add them from their threads.
   std::mutex ftp_mu_;
-  boost::unordered_flat_map<core::FtpEndpoint, std::chrono::steady_clock::time_point,
-                            core::FtpHash>
+  boost::unordered_flat_map<core::FtpEndpoint, std::chrono::steady_clock::time_point, core::FtpHash>
       ftp_dyn_;
   StatsBook rates_;  // sampled every 2 s by the control loop
   std::chrono::steady_clock::time_point start_time_;
   bool control_only_ = false;  // started with no interface
   bool stopping_ = false;
+  // The checkers, their verdicts on the way to the control loop (health_fd_ wakes it), and the
+  // last verdict per server (kept across reloads while the server is).
+  std::unique_ptr<health::Monitor> monitor_;
+  int health_fd_ = -1;
+  std::mutex health_mu_;
+  std::vector<health::ServerEvent> health_pending_;
+  std::map<health::TargetKey, health::ServerEvent> health_state_;
   // Held by the control loop while it handles events and by the API thread while it serves a
   // request: the two never touch the director's state at once.
   std::mutex ctl_mu_;
