@@ -4,6 +4,8 @@
 // prints ipvsadm's message when lvsd refuses it. Host and service names are looked up as
 // ipvsadm does (lvsadm_resolve.h): on the command line always, in listings unless -n. The
 // socket is $LVSD_SOCKET, else /run/lvsd.sock.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -236,10 +238,44 @@ int run_restore(std::string_view program, const ForwardResolver& resolver) {
   return status;
 }
 
+// --health (lvs's own; ipvsadm has no checkers): every checker lvsd runs, one line each, and
+// the services whose quorum the checks decide.
+int run_health() {
+  const std::string path = socket_path();
+  auto got = get_json(path, "/v1/health");
+  if (auto* err = std::get_if<std::string>(&got)) {
+    std::fputs(err->c_str(), stderr);
+    return 1;
+  }
+  const json& h = std::get<json>(got);
+  std::string out =
+      fmt::format("{:<28} {:<24} {:<11} {:<5} {:>9} {:>9} {:>9} {:>6}  {}\n", "Service", "Server",
+                  "Checker", "State", "Latency", "Attempts", "Failures", "Flips", "Last result");
+  for (const json& c : h.value("checks", json::array())) {
+    const json last = c.value("last", json::object());
+    const double ms = double(last.value("latency_us", int64_t{0})) / 1000.0;
+    std::string detail = last.value("detail", std::string());
+    if (detail.empty()) detail = last.value("ok", false) ? "ok" : "failed";
+    out += fmt::format("{:<28} {:<24} {:<11} {:<5} {:>7.1f}ms {:>9} {:>9} {:>6}  {}\n",
+                       c.value("service", std::string()), c.value("server", std::string()),
+                       c.value("checker", std::string()), c.value("up", false) ? "up" : "down", ms,
+                       c.value("attempts", uint64_t{0}), c.value("failures", uint64_t{0}),
+                       c.value("transitions", uint64_t{0}), detail);
+  }
+  for (const json& s : h.value("services", json::array())) {
+    out += fmt::format("{}: quorum {}, live weight {}{}\n", s.value("service", std::string()),
+                       s.value("quorum", false) ? "held" : "lost", s.value("live_weight", 0),
+                       s.value("sorry_server_in_use", false) ? ", sorry server in use" : "");
+  }
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv, argv + argc);
+  if (args.size() == 2 && args[1] == "--health") return run_health();
   // Host and service names as ipvsadm's parse_service: gethostbyname, getservbyname.
   const ForwardResolver resolver = os_forward_resolver();
   const ParseResult r = parse_args(args, resolver);
