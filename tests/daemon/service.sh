@@ -39,7 +39,7 @@ out=$("$LVSADM" -Ln) || fail "lvsadm -Ln: $out"
 grep -q "TCP  198.18.0.10:80 wrr" <<<"$out" || fail "lvsadm -Ln shows: $out"
 # The API beside lvsadm: a config check that changes nothing, paged connections, bad queries.
 api() { curl -s --unix-socket "$LVSD_SOCKET" "$@"; }
-ok=$(printf 'virtual_server 198.18.0.11 80 {\n  protocol TCP\n  real_server 198.18.1.2 80 {\n    TCP_CHECK {\n      connect_timeout 3\n    }\n  }\n}\n' |
+ok=$(printf 'virtual_server 198.18.0.11 80 {\n  protocol TCP\n  smtp_alert\n  real_server 198.18.1.2 80 {\n    TCP_CHECK {\n      connect_timeout 3\n    }\n  }\n}\n' |
   api -X POST --data-binary @- http://lvsd/v1/check)
 /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["ok"] and d["services"] == 1 and d["diagnostics"][0]["warning"], d' "$ok" ||
   fail "check of a good config: $ok"

@@ -61,7 +61,7 @@ expect_error() {
 
 expect_ok good "$good"
 
-# keepalived's parts lvsd has not built (VRRP, health checkers) load with warnings.
+# keepalived's parts lvsd has not built (VRRP) load with warnings; checkers are read (-t runs none).
 expect_ok keepalived_parts 'vrrp_instance VI_1 {
     interface eth0
     virtual_router_id 50
