@@ -101,7 +101,7 @@ reload() {  # $1: the file to switch to, $2: how (hup | api)
   done
   grep "configuration reloaded" "$T/lvsd.log" | tail -1 | sed 's/.*configuration reloaded: /  /'
 }
-echo "reload 1% (lvsd's own timing: whole, reading the file, applying):"
+echo "reload 1% (lvsd's own timing: whole, reading the file, comparing, applying):"
 for i in 1 2 3; do
   reload "$T/b.conf" hup
   reload "$T/a.conf" api

@@ -572,8 +572,10 @@ bool Director::reload(std::string* err) {
   next.director.worker_rt_priority = a.worker_rt_priority;
   next.director.ftp_ports = a.ftp_ports;
   overlay_health(next);
+  const auto tc = std::chrono::steady_clock::now();
   const std::vector<ctl::Op> ops = ctl::diff(cfg_, next);
   const size_t nops = ops.size();
+  const double compare_ms = ms_since(tc);
   const auto t1 = std::chrono::steady_clock::now();
   // Whatever an engine would refuse is found before any engine changes: all or nothing.
   if (std::string why = validate_changes(next, ops); !why.empty()) {
@@ -582,9 +584,9 @@ bool Director::reload(std::string* err) {
   }
   if (!apply_config(std::move(next), err, &ops)) return false;
   spdlog::info(
-      "configuration reloaded: {} change{} in {:.1f} ms (reading {:.1f} ms, applying "
-      "{:.1f} ms)",
-      nops, nops == 1 ? "" : "s", ms_since(t0), parse_ms, ms_since(t1));
+      "configuration reloaded: {} change{} in {:.1f} ms (reading {:.1f} ms, comparing {:.1f} "
+      "ms, applying {:.1f} ms)",
+      nops, nops == 1 ? "" : "s", ms_since(t0), parse_ms, compare_ms, ms_since(t1));
   return true;
 }
 
@@ -626,7 +628,7 @@ bool Director::apply_config(ctl::Config next, std::string* err, const std::vecto
   // dropped as "no service" for a moment rather than answered by the kernel.
   sync_classifier(err, &next);
   if (!apply_services(cfg_, next, err, ops)) return false;
-  cfg_ = std::move(next);
+  retire(std::exchange(cfg_, std::move(next)));
   refresh_marks();
   update_monitor();
   if (!sync_classifier(err)) return false;
@@ -1032,8 +1034,16 @@ void Director::run() {
   ::close(tfd);
 }
 
+// The replaced configuration is freed on a thread of its own: at 10,000 services that is 100,000
+// real servers' worth of frees, which the reload need not wait for.
+void Director::retire(ctl::Config old) {
+  if (reaper_.joinable()) reaper_.join();
+  reaper_ = std::thread([gone = std::move(old)]() mutable { gone = ctl::Config{}; });
+}
+
 void Director::stop() {
   api_.stop();  // no request may reach a director that is going away
+  if (reaper_.joinable()) reaper_.join();
   stop_health();
   if (workers_.empty() && !xdp_ && !steal_) return;
   if (!workers_.empty()) write_stats_file();

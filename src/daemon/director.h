@@ -10,6 +10,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/ftp_tables.h"
@@ -97,6 +98,7 @@ class Director final : public NeighSink {
   void handle_health_events();
   nlohmann::json health_object();
   std::string health_metrics();
+  void retire(ctl::Config old);
 
   DirectorOptions opts_;
   ctl::Config cfg_;
@@ -130,6 +132,7 @@ class Director final : public NeighSink {
   std::mutex health_mu_;
   std::vector<health::ServerEvent> health_pending_;
   std::map<health::TargetKey, health::ServerEvent> health_state_;
+  std::thread reaper_;  // frees the configuration a change replaced (retire())
   // Held by the control loop while it handles events and by the API thread while it serves a
   // request: the two never touch the director's state at once.
   std::mutex ctl_mu_;
