@@ -21,9 +21,9 @@ const std::string* FileName::intern(const std::string& name) {
 
 namespace {
 
-ParseResult finish(const std::vector<Token>& tokens, std::vector<Diagnostic> diags) {
+ParseResult finish(const TokenList& tokens, std::vector<Diagnostic> diags) {
   ParseResult r;
-  Config cfg = parse_tokens(tokens, diags);
+  Config cfg = parse_tokens(tokens.tokens, diags, tokens.virtual_servers);
   // All or nothing: one error anywhere and nothing of the file applies.
   const bool failed =
       std::any_of(diags.begin(), diags.end(), [](const Diagnostic& d) { return !d.warning; });
@@ -43,13 +43,13 @@ std::string Diagnostic::to_string() const {
 ParseResult parse_config_file(const std::string& path) {
   std::vector<Diagnostic> diags;
   const TokenList tokens = tokens_of_file(path, diags);
-  return finish(tokens.tokens, std::move(diags));
+  return finish(tokens, std::move(diags));
 }
 
 ParseResult parse_config_text(std::string_view text, const std::string& name) {
   std::vector<Diagnostic> diags;
   const TokenList tokens = tokens_of_text(text, name, diags);
-  return finish(tokens.tokens, std::move(diags));
+  return finish(tokens, std::move(diags));
 }
 
 }  // namespace lvs::ctl

@@ -43,7 +43,7 @@ bool is_include_keyword(std::string_view w) {
 }
 
 SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>& out,
-              std::vector<Diagnostic>& diags, TextStore& store, bool* includes) {
+              std::vector<Diagnostic>& diags, TextStore& store, LexNotes* notes) {
   int line = 1;
   size_t line_begin = 0;
   bool line_start = true;  // no token yet on this line, or the last one was a brace
@@ -113,9 +113,10 @@ SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>
         word = w;
       }
       const bool include = line_start && is_include_keyword(word);
+      if (notes != nullptr && line_start && word == "virtual_server") ++notes->virtual_servers;
       push(Token::Kind::kWord, word, start, false);
       if (include) {
-        if (includes != nullptr) *includes = true;
+        if (notes != nullptr) notes->includes = true;
         i = include_pattern(text, i, push);
       }
     }

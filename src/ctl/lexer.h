@@ -42,8 +42,13 @@ using TextStore = std::deque<std::string>;
 // Appends the tokens of `text` (without a final kEof) to `out`, and lexical errors to `diags`.
 // The tokens point into `text`, which must outlive them, or into `store`. Returns where the text
 // ends, for "unexpected end of file" messages.
-// *includes (when given) is set when an include statement was seen.
+// What lexing noticed on the way, so nobody walks the tokens again for it.
+struct LexNotes {
+  bool includes = false;       // an include statement was seen
+  size_t virtual_servers = 0;  // statements starting with virtual_server (room for the services)
+};
+
 SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>& out,
-              std::vector<Diagnostic>& diags, TextStore& store, bool* includes = nullptr);
+              std::vector<Diagnostic>& diags, TextStore& store, LexNotes* notes = nullptr);
 
 }  // namespace lvs::ctl

@@ -47,8 +47,9 @@ bool valid_ifname(std::string_view n) {
   });
 }
 
-Config parse_tokens(const std::vector<Token>& tokens, std::vector<Diagnostic>& diags) {
-  return Parser(tokens, diags).run();
+Config parse_tokens(const std::vector<Token>& tokens, std::vector<Diagnostic>& diags,
+                    size_t services_hint) {
+  return Parser(tokens, diags).run(services_hint);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,11 +229,9 @@ std::optional<uint16_t> Parser::port(const Token* t) {
 // ---------------------------------------------------------------------------------------------
 // Top level, global_defs, director.
 
-Config Parser::run() {
+Config Parser::run(size_t services_hint) {
   // Room for every service at once: a reallocation moves every VirtualServerConf so far.
-  size_t services = 0;
-  for (const Token& t : toks_) services += t.stmt_start && t.text == "virtual_server";
-  cfg_.services.reserve(services);
+  cfg_.services.reserve(services_hint);
   while (!gave_up()) {
     const Token& t = peek();
     if (t.is_eof()) break;

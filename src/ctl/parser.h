@@ -11,6 +11,8 @@ namespace lvs::ctl {
 
 // `tokens` ends with a kEof token. Diagnostics are appended; the Config is returned whenever
 // parsing got to the end, and is only valid if no error was appended (parse_config_* check).
-Config parse_tokens(const std::vector<Token>& tokens, std::vector<Diagnostic>& diags);
+// `services_hint`: about how many services to make room for (TokenList::virtual_servers).
+Config parse_tokens(const std::vector<Token>& tokens, std::vector<Diagnostic>& diags,
+                    size_t services_hint = 0);
 
 }  // namespace lvs::ctl

@@ -167,7 +167,7 @@ class Parser {
  public:
   Parser(const std::vector<Token>& tokens, std::vector<Diagnostic>& diags)
       : toks_(tokens), diags_(diags) {}
-  Config run();
+  Config run(size_t services_hint);
 
  private:
   // --- framework (parser.cc) ---

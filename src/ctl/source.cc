@@ -67,9 +67,10 @@ class Reader {
     // of a 50 MB vector.
     out_.reserve(out_.size() + text.size() / 6 + 16);
     const size_t first = out_.size();
-    bool includes = false;
-    const SourceLoc end = lex(text, name, out_, diags_, texts_, &includes);
-    if (!includes) return end;
+    LexNotes notes;
+    const SourceLoc end = lex(text, name, out_, diags_, texts_, &notes);
+    virtual_servers_ += notes.virtual_servers;
+    if (!notes.includes) return end;
     // Includes splice other files in where they stand.
     std::vector<Token> lexed(std::make_move_iterator(out_.begin() + ptrdiff_t(first)),
                              std::make_move_iterator(out_.end()));
@@ -119,7 +120,7 @@ class Reader {
     return end;
   }
 
-  TokenList take() { return TokenList{std::move(out_), std::move(texts_)}; }
+  TokenList take() { return TokenList{std::move(out_), std::move(texts_), virtual_servers_}; }
 
  private:
   void include(const Token& kw, const IncludeKind& kind, std::span<const Token> args,
@@ -178,6 +179,7 @@ class Reader {
   bool allow_include_;
   std::vector<Token> out_;
   TextStore texts_;
+  size_t virtual_servers_ = 0;
   std::vector<std::string> open_;  // files being read, outermost first
 };
 

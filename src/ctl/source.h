@@ -14,6 +14,7 @@ namespace lvs::ctl {
 struct TokenList {
   std::vector<Token> tokens;  // ends with one kEof token, at the end of the main file or text
   TextStore texts;
+  size_t virtual_servers = 0;  // virtual_server statements, a hint for the parser
 };
 
 TokenList tokens_of_file(const std::string& path, std::vector<Diagnostic>& diags);
