@@ -161,6 +161,7 @@ struct Monitor::Impl {
     Pending p;
     {
       std::lock_guard lock(mu);
+      const std::optional<int32_t> weight_before = c->state.weight();
       const Verdict v = c->state.on_result(now_ms(), r);
       if (v.transition != Transition::kNone) {
         spdlog::info("{}: {} {}: {}", c->name, c->conf.keyword, to_string(v.transition), v.why);
@@ -169,7 +170,9 @@ struct Monitor::Impl {
             "{}: {} failed: {}{}", c->name, c->conf.keyword, r.detail,
             v.retrying ? fmt::format(" (retry {} of {})", c->state.retries(), c->conf.retry) : "");
       }
-      auto it = targets.find(c->key);
+      // The usual result changes nothing: no lookup, no aggregate (12,000 checks a second).
+      const bool same = v.transition == Transition::kNone && c->state.weight() == weight_before;
+      auto it = same ? targets.end() : targets.find(c->key);
       if (it != targets.end()) {
         TargetRec& rec = it->second;
         ServerEvent e = aggregate(rec);
