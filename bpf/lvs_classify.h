@@ -2,15 +2,17 @@
  *
  * A packet is lvsd's ("ours") when, with map lookups only:
  *   (proto, daddr, dport, family) is in lvs_services   -> LVS_OURS_SERVICE, or
- *   (proto, saddr, sport, family) is in lvs_backends   -> LVS_OURS_BACKEND (a NAT reply);
+ *   (proto, saddr, sport, family) is in lvs_backends   -> LVS_OURS_BACKEND (a NAT reply),
+ *     unless daddr is in lvs_locals: a real server answering the director itself (a health
+ *     check's connection) is the kernel's;
  * with port 0 in place of the port too, when lvs_config says port-0 entries exist.
  * An ICMP error is ours when the flow it quotes is: its source in lvs_services (an error from
  * the client's side about a reply) or its destination in lvs_backends (an error about a packet
- * sent to a real server). Echo and every other ICMP stay with the kernel, which answers pings to
- * the VIP itself.
- * Everything else (ARP, VLAN-tagged frames, IP fragments, other transports, truncated or
- * malformed headers, IPv6 with a fragment header or with more than LVS_MAX_EXT_HDRS extension
- * headers) is not ours and stays with the kernel.
+ * sent to a real server, unless that packet came from an address in lvs_locals). Echo and every
+ * other ICMP stay with the kernel, which answers pings to the VIP itself. Everything else (ARP,
+ * VLAN-tagged frames, IP fragments, other transports, truncated or malformed headers, IPv6 with a
+ * fragment header or with more than LVS_MAX_EXT_HDRS extension headers) is not ours and stays with
+ * the kernel.
  *
  * The parser is written once over lvs_hdr(), the skb_header_pointer() of this file: with direct
  * packet access (XDP, tc) it returns a pointer into the frame, bounds-checked against data_end;
@@ -55,6 +57,15 @@ struct {
   __type(key, struct lvs_endpoint);
   __type(value, __u32); /* flags, reserved */
 } lvs_backends SEC(".maps");
+
+/* The director's own addresses (port and proto 0), FULLNAT's local addresses left out: what a
+ * real server sends to one of them answers the director's kernel, not a client. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, LVS_MAX_LOCALS);
+  __type(key, struct lvs_endpoint);
+  __type(value, __u32); /* flags, reserved */
+} lvs_locals SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -114,6 +125,14 @@ static __always_inline int lvs_is_balanced(__u8 proto) {
   return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
 }
 
+/* A packet from a real server is a NAT reply unless it goes to the director itself. */
+static __always_inline enum lvs_verdict lvs_backend_to(const __u8* daddr, __u8 family) {
+  struct lvs_endpoint k = {};
+  __builtin_memcpy(k.addr, daddr, 16);
+  k.family = family;
+  return bpf_map_lookup_elem(&lvs_locals, &k) ? LVS_NOT_OURS : LVS_OURS_BACKEND;
+}
+
 /* An ICMP (v6) error at `off`: the quoted packet's endpoints looked up as above. */
 static __always_inline enum lvs_verdict lvs_classify_icmp(const struct lvs_pkt* p, __u32 off,
                                                           __u8 family,
@@ -155,7 +174,7 @@ static __always_inline enum lvs_verdict lvs_classify_icmp(const struct lvs_pkt* 
   src.port = ports[0];
   dst.port = ports[1];
   if (bpf_map_lookup_elem(&lvs_services, &src)) return LVS_OURS_SERVICE;
-  if (bpf_map_lookup_elem(&lvs_backends, &dst)) return LVS_OURS_BACKEND;
+  if (bpf_map_lookup_elem(&lvs_backends, &dst)) return lvs_backend_to(src.addr, family);
   const __u32 zero = 0;
   const struct lvs_config* cfg = bpf_map_lookup_elem(&lvs_config, &zero);
   const __u32 flags = cfg ? cfg->flags : 0;
@@ -165,7 +184,7 @@ static __always_inline enum lvs_verdict lvs_classify_icmp(const struct lvs_pkt* 
   }
   if (flags & LVS_CFG_PORT0_BACKENDS) {
     dst.port = 0;
-    if (bpf_map_lookup_elem(&lvs_backends, &dst)) return LVS_OURS_BACKEND;
+    if (bpf_map_lookup_elem(&lvs_backends, &dst)) return lvs_backend_to(src.addr, family);
   }
   return LVS_NOT_OURS;
 }
@@ -239,12 +258,14 @@ static __always_inline enum lvs_verdict lvs_classify(const struct lvs_pkt* p,
     if (bpf_map_lookup_elem(&lvs_services, &key)) return LVS_OURS_SERVICE;
   }
 
+  __u8 daddr[16];
+  __builtin_memcpy(daddr, key.addr, sizeof(daddr));
   __builtin_memcpy(key.addr, saddr, sizeof(saddr));
   key.port = sport;
-  if (bpf_map_lookup_elem(&lvs_backends, &key)) return LVS_OURS_BACKEND;
+  if (bpf_map_lookup_elem(&lvs_backends, &key)) return lvs_backend_to(daddr, key.family);
   if (flags & LVS_CFG_PORT0_BACKENDS) {
     key.port = 0;
-    if (bpf_map_lookup_elem(&lvs_backends, &key)) return LVS_OURS_BACKEND;
+    if (bpf_map_lookup_elem(&lvs_backends, &key)) return lvs_backend_to(daddr, key.family);
   }
   return LVS_NOT_OURS;
 }

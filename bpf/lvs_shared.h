@@ -28,6 +28,7 @@ typedef __u64 lvs_u64;
 
 #define LVS_MAX_SERVICES 65536
 #define LVS_MAX_BACKENDS 65536
+#define LVS_MAX_LOCALS 4096
 #define LVS_MAX_IFACES 64
 #define LVS_MAX_QUEUES 64
 /* lvs_xsks index: iface slot * LVS_MAX_QUEUES + rx queue */

@@ -9,7 +9,7 @@ build_pkgs=(g++ cmake ninja-build pkg-config make clang llvm linux-libc-dev
   libnftables-dev libboost1.81-dev libssl-dev)
 # Runtime of the tests, demo and benchmarks: real clients and servers, namespace plumbing.
 run_pkgs=(iproute2 nftables ethtool nginx-light curl wrk socat procps psmisc jq python3 util-linux
-          dnsmasq-base bind9-dnsutils iputils-ping vsftpd python3-prometheus-client)
+          dnsmasq-base bind9-dnsutils iputils-ping vsftpd python3-prometheus-client opensmtpd openssl)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--build-only" ] || want+=("${run_pkgs[@]}")
@@ -60,5 +60,9 @@ if [ -x /usr/sbin/nginx ] && [ -f /run/nginx.pid ] && [[ " ${missing[*]} " == *"
 fi
 if [ -x /etc/init.d/vsftpd ] && [[ " ${missing[*]} " == *" vsftpd "* ]]; then
   /etc/init.d/vsftpd stop >/dev/null 2>&1 || true
+fi
+# Likewise opensmtpd (SMTP_CHECK's tests run `smtpd -d` in their namespaces).
+if [[ " ${missing[*]} " == *" opensmtpd "* ]] && [ -f /run/smtpd.pid ]; then
+  kill "$(cat /run/smtpd.pid)" 2>/dev/null || true
 fi
 fetch_promtool "${1:-}"

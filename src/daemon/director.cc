@@ -1,6 +1,8 @@
 #include "daemon/director.h"
 
 #include <fmt/format.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -28,6 +30,31 @@
 namespace lvs::daemon {
 
 namespace {
+
+struct IpHash {
+  size_t operator()(const net::IpAddr& a) const {
+    return core::BackendHash{}(core::BackendEndpoint{0, a, 0});
+  }
+};
+
+// Every address of this host's interfaces (its network namespace), as the kernel has them now.
+std::vector<net::IpAddr> host_addresses() {
+  std::vector<net::IpAddr> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (const ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr) continue;
+    if (i->ifa_addr->sa_family == AF_INET) {
+      out.push_back(net::IpAddr::v4(reinterpret_cast<const uint8_t*>(
+          &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr)));
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      out.push_back(net::IpAddr::v6(reinterpret_cast<const uint8_t*>(
+          &reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr)));
+    }
+  }
+  freeifaddrs(list);
+  return out;
+}
 
 uint64_t random_u64() {
   uint64_t v = 0;
@@ -399,6 +426,29 @@ bool Director::sync_classifier(std::string* err, const ctl::Config* also) {
     }
     for (const auto& f : e.ftp_endpoints()) ftp_live.insert(f);
   });
+  // During a change, the NAT servers the engines are about to get: their first reply must not
+  // reach the kernel before the next sync.
+  if (also != nullptr) {
+    for (const auto& vs : also->services) {
+      for (const auto& rs : ctl::engine_servers(vs)) {
+        if (rs.fwd != core::Fwd::kNat && rs.fwd != core::Fwd::kFullNat) continue;
+        const core::BackendEndpoint b{vs.key.fwmark != 0 ? uint8_t(0) : vs.key.proto, rs.addr,
+                                      rs.port};
+        if (seen_backends.insert(b).second) backends.push_back(b);
+      }
+    }
+  }
+  // The director's own addresses: a real server's packet to one of them answers the kernel (a
+  // health check), not a client. FULLNAT's local addresses stay lvsd's.
+  std::vector<lvs_endpoint> locals;
+  {
+    boost::unordered_flat_set<net::IpAddr, IpHash> laddrs;
+    for (const ctl::VirtualServerConf* vs : all)
+      laddrs.insert(vs->local_addrs.begin(), vs->local_addrs.end());
+    for (const net::IpAddr& a : host_addresses()) {
+      if (!laddrs.contains(a)) locals.push_back(io::make_endpoint(0, a, 0));
+    }
+  }
   std::vector<lvs_endpoint> be;
   for (const auto& b : backends) {
     for (uint8_t proto : {uint8_t(6), uint8_t(17), uint8_t(132)}) {
@@ -435,6 +485,7 @@ bool Director::sync_classifier(std::string* err, const ctl::Config* also) {
   // when they go: in between, traffic is only ever classified more generously.
   std::string e = io::set_config(cfd, flags | LVS_CFG_PORT0_SERVICES | LVS_CFG_PORT0_BACKENDS);
   if (e.empty()) e = io::sync_endpoints(sfd, services);
+  if (e.empty()) e = io::sync_endpoints(xdp_ ? xdp_->locals_fd() : steal_->locals_fd(), locals);
   if (e.empty()) e = io::sync_endpoints(bfd, be);
   if (e.empty()) e = io::set_config(cfd, flags);
   if (!e.empty()) {

@@ -12,6 +12,7 @@
 #include "ctl/quorum.h"
 #include "daemon/director.h"
 #include "daemon/metrics.h"
+#include "io/bpf_maps.h"
 
 namespace lvs::daemon {
 
@@ -143,8 +144,21 @@ void Director::handle_health_events() {
     }
     if (ops.empty()) continue;
     std::string err;
-    // A server coming back is classified before the engines send it anything.
-    if (!sync_classifier(&err)) spdlog::warn("{}", err);
+    // A NAT server coming back is classified before the engines send it anything; one that
+    // leaves stays classified while its connections drain (the periodic sync removes it).
+    if (xdp_ || steal_) {
+      const int bfd = xdp_ ? xdp_->backends_fd() : steal_->backends_fd();
+      for (const ctl::Op& op : ops) {
+        if (op.kind != ctl::Op::Kind::kAddDest && op.kind != ctl::Op::Kind::kEditDest) continue;
+        if (op.dest.fwd != core::Fwd::kNat && op.dest.fwd != core::Fwd::kFullNat) continue;
+        for (const uint8_t proto : {net::kProtoTcp, net::kProtoUdp, net::kProtoSctp}) {
+          if (vs.key.fwmark == 0 && proto != vs.key.proto) continue;
+          err = io::add_endpoint(bfd, io::make_endpoint(proto, op.dest.addr, op.dest.port));
+          if (!err.empty()) spdlog::warn("{}", err);
+        }
+      }
+      err.clear();
+    }
     for_each_worker([&](core::Engine& e, io::PacketIo&) {
       const core::Status st = ctl::apply(e, ops);
       if (!st.ok()) err = st.message();

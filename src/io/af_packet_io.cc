@@ -45,7 +45,8 @@ std::unique_ptr<AfPacketIo> AfPacketIo::create(const std::vector<PacketBinding>&
   std::unique_ptr<AfPacketIo> io(new AfPacketIo());
   io->opts_ = opts;
   io->frames_.resize(size_t(opts.frame_count) * kFrameSize);
-  for (uint32_t i = 0; i < opts.frame_count; ++i) io->free_.push_back(&io->frames_[size_t(i) * kFrameSize]);
+  for (uint32_t i = 0; i < opts.frame_count; ++i)
+    io->free_.push_back(&io->frames_[size_t(i) * kFrameSize]);
 
   for (size_t bi = 0; bi < bindings.size(); ++bi) {
     const PacketBinding& b = bindings[bi];
@@ -81,8 +82,10 @@ std::unique_ptr<AfPacketIo> AfPacketIo::create(const std::vector<PacketBinding>&
       return fail("cannot set up the receive ring");
     }
     r.map_size = size_t(opts.block_size) * opts.block_count;
-    void* m = mmap(nullptr, r.map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, r.rx_fd, 0);
-    if (m == MAP_FAILED) m = mmap(nullptr, r.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, r.rx_fd, 0);
+    void* m =
+        mmap(nullptr, r.map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, r.rx_fd, 0);
+    if (m == MAP_FAILED)
+      m = mmap(nullptr, r.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, r.rx_fd, 0);
     if (m == MAP_FAILED) return fail("cannot map the receive ring");
     r.map = static_cast<uint8_t*>(m);
     sockaddr_ll sll{};
@@ -136,7 +139,8 @@ size_t AfPacketIo::rx_burst(core::Packet* pkts, size_t max) {
   for (size_t k = 0; k < count && n < max; ++k) {
     Ring& r = rings_[(rx_next_ + k) % count];
     while (n < max) {
-      auto* block = reinterpret_cast<tpacket_block_desc*>(r.map + size_t(r.block) * opts_.block_size);
+      auto* block =
+          reinterpret_cast<tpacket_block_desc*>(r.map + size_t(r.block) * opts_.block_size);
       if (r.pkt_left == 0) {
         if (r.next != nullptr) {  // finished this block: hand it back, move on
           block->hdr.bh1.block_status = TP_STATUS_KERNEL;
@@ -225,7 +229,8 @@ void AfPacketIo::tx_burst(core::Packet* pkts, size_t n) {
   }
   for (size_t i = 0; i < n; ++i) {
     core::Packet& p = pkts[i];
-    if (p.verdict == core::Verdict::kTx && ring_for(p.out_ifindex) == nullptr) ++counters_.tx_no_socket;
+    if (p.verdict == core::Verdict::kTx && ring_for(p.out_ifindex) == nullptr)
+      ++counters_.tx_no_socket;
     free_.push_back(base_of(p.data));
   }
 }

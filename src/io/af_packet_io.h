@@ -53,9 +53,9 @@ class AfPacketIo final : public PacketIo {
     int tx_fd = -1;
     uint8_t* map = nullptr;
     size_t map_size = 0;
-    uint32_t block = 0;        // block being read
-    uint32_t pkt_left = 0;     // packets of it not yet taken
-    uint8_t* next = nullptr;   // next packet header in it
+    uint32_t block = 0;       // block being read
+    uint32_t pkt_left = 0;    // packets of it not yet taken
+    uint8_t* next = nullptr;  // next packet header in it
   };
   AfPacketIo() = default;
   uint8_t* base_of(const uint8_t* data) const;

@@ -59,8 +59,8 @@ std::unique_ptr<AfXdpIo> AfXdpIo::create(const std::vector<XskBinding>& bindings
     auto s = std::make_unique<Sock>();
     s->ifindex = b.ifindex;
     s->queue = b.queue;
-    const int rc = xsk_socket__create_shared(&s->xsk, b.ifname.c_str(), b.queue, io->umem_,
-                                             &s->rx, &s->tx, &s->fill, &s->comp, &scfg);
+    const int rc = xsk_socket__create_shared(&s->xsk, b.ifname.c_str(), b.queue, io->umem_, &s->rx,
+                                             &s->tx, &s->fill, &s->comp, &scfg);
     if (rc != 0) {
       *err = "cannot create AF_XDP socket on " + b.ifname + " queue " + std::to_string(b.queue) +
              ": " + std::strerror(-rc);

@@ -46,7 +46,8 @@ std::string sync_endpoints(int fd, const std::vector<lvs_endpoint>& want) {
   lvs_endpoint key{}, next{};
   const void* prev = nullptr;
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    if (!wanted.count(next)) stale.push_back(next);
+    // Present and wanted: nothing to write (a sync of 100,000 entries is mostly these).
+    if (wanted.erase(next) == 0) stale.push_back(next);
     key = next;
     prev = &key;
   }
@@ -95,7 +96,8 @@ std::array<uint64_t, LVS_STAT_MAX> read_stats(int fd) {
 
 void route_bpf_logs() {
   libbpf_set_print([](enum libbpf_print_level level, const char* fmt, va_list args) {
-    return log_vprintf(level == LIBBPF_WARN ? spdlog::level::warn : spdlog::level::debug, fmt, args);
+    return log_vprintf(level == LIBBPF_WARN ? spdlog::level::warn : spdlog::level::debug, fmt,
+                       args);
   });
   // libxdp's warnings are mostly about falling back (no bpffs: single program, no dispatcher),
   // which is a normal mode for lvsd: keep them at debug.

@@ -15,8 +15,8 @@ namespace lvs::io {
 
 namespace {
 
-constexpr uint16_t kValidNud = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT |
-                               NUD_NOARP;
+constexpr uint16_t kValidNud =
+    NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP;
 
 struct DumpState {
   std::vector<Link>* links;
@@ -66,25 +66,30 @@ void on_route(const nlmsghdr* nlh, DumpState& st) {
   if (tb[RTA_DST]) {
     r.prefix = addr_from(rtm->rtm_family, mnl_attr_get_payload(tb[RTA_DST]));
   } else {
-    r.prefix = rtm->rtm_family == AF_INET ? net::IpAddr::v4(uint32_t(0)) : net::IpAddr::v6(
-                                                                              net::IpAddr{}.data());
+    r.prefix = rtm->rtm_family == AF_INET ? net::IpAddr::v4(uint32_t(0))
+                                          : net::IpAddr::v6(net::IpAddr{}.data());
   }
   if (tb[RTA_PRIORITY]) r.priority = mnl_attr_get_u32(tb[RTA_PRIORITY]);
   if (tb[RTA_OIF]) r.ifindex = mnl_attr_get_u32(tb[RTA_OIF]);
-  if (tb[RTA_GATEWAY]) r.gateway = addr_from(rtm->rtm_family, mnl_attr_get_payload(tb[RTA_GATEWAY]));
+  if (tb[RTA_GATEWAY])
+    r.gateway = addr_from(rtm->rtm_family, mnl_attr_get_payload(tb[RTA_GATEWAY]));
   if (r.ifindex == 0 && tb[RTA_MULTIPATH]) {
     // ECMP: lvsd follows the first next hop (the kernel would hash flows over them).
     const auto* nh = static_cast<const rtnexthop*>(mnl_attr_get_payload(tb[RTA_MULTIPATH]));
     if (mnl_attr_get_payload_len(tb[RTA_MULTIPATH]) >= int(sizeof(*nh))) {
       r.ifindex = uint32_t(nh->rtnh_ifindex);
       const nlattr* nt[65] = {};
-      const auto* attrs = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(nh) + RTNH_LENGTH(0));
+      const auto* attrs =
+          reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(nh) + RTNH_LENGTH(0));
       const int alen = nh->rtnh_len - int(RTNH_LENGTH(0));
-      for (const nlattr* a = attrs; mnl_attr_ok(a, alen - int(reinterpret_cast<const char*>(a) - reinterpret_cast<const char*>(attrs)));
+      for (const nlattr* a = attrs;
+           mnl_attr_ok(a, alen - int(reinterpret_cast<const char*>(a) -
+                                     reinterpret_cast<const char*>(attrs)));
            a = mnl_attr_next(a)) {
         collect_attrs(a, nt);
       }
-      if (nt[RTA_GATEWAY]) r.gateway = addr_from(rtm->rtm_family, mnl_attr_get_payload(nt[RTA_GATEWAY]));
+      if (nt[RTA_GATEWAY])
+        r.gateway = addr_from(rtm->rtm_family, mnl_attr_get_payload(nt[RTA_GATEWAY]));
     }
   }
   if (r.ifindex == 0) return;
@@ -106,7 +111,8 @@ void on_addr(const nlmsghdr* nlh, DumpState& st) {
   for (Link& l : *st.links) {
     if (l.ifindex != ifa->ifa_index) continue;
     net::IpAddr& slot = ifa->ifa_family == AF_INET ? l.addr4 : l.addr6;
-    if (slot.family == net::Family::kNone) slot = addr_from(ifa->ifa_family, mnl_attr_get_payload(a));
+    if (slot.family == net::Family::kNone)
+      slot = addr_from(ifa->ifa_family, mnl_attr_get_payload(a));
   }
 }
 
@@ -128,11 +134,20 @@ void on_neigh(const nlmsghdr* nlh, DumpState& st) {
 int on_msg(const nlmsghdr* nlh, void* data) {
   auto& st = *static_cast<DumpState*>(data);
   switch (nlh->nlmsg_type) {
-    case RTM_NEWLINK: on_link(nlh, st); break;
-    case RTM_NEWROUTE: on_route(nlh, st); break;
-    case RTM_NEWNEIGH: on_neigh(nlh, st); break;
-    case RTM_NEWADDR: on_addr(nlh, st); break;
-    default: break;
+    case RTM_NEWLINK:
+      on_link(nlh, st);
+      break;
+    case RTM_NEWROUTE:
+      on_route(nlh, st);
+      break;
+    case RTM_NEWNEIGH:
+      on_neigh(nlh, st);
+      break;
+    case RTM_NEWADDR:
+      on_addr(nlh, st);
+      break;
+    default:
+      break;
   }
   return MNL_CB_OK;
 }
@@ -228,8 +243,8 @@ bool Netlink::refresh(std::string* err) {
   neighs_.clear();
   neigh_states_.clear();
   return dump(RTM_GETLINK, AF_UNSPEC, err) && dump(RTM_GETADDR, AF_UNSPEC, err) &&
-         dump(RTM_GETROUTE, AF_INET, err) &&
-         dump(RTM_GETROUTE, AF_INET6, err) && dump(RTM_GETNEIGH, AF_UNSPEC, err);
+         dump(RTM_GETROUTE, AF_INET, err) && dump(RTM_GETROUTE, AF_INET6, err) &&
+         dump(RTM_GETNEIGH, AF_UNSPEC, err);
 }
 
 std::shared_ptr<const core::RouteTable> Netlink::snapshot(
@@ -277,7 +292,8 @@ bool Netlink::request_resolution(uint32_t ifindex, const net::IpAddr& addr, std:
     return false;
   }
   const ssize_t n = mnl_socket_recvfrom(requests_, buf, sizeof(buf));
-  if (n < 0 || mnl_cb_run(buf, size_t(n), seq_, mnl_socket_get_portid(requests_), nullptr, nullptr) < 0) {
+  if (n < 0 ||
+      mnl_cb_run(buf, size_t(n), seq_, mnl_socket_get_portid(requests_), nullptr, nullptr) < 0) {
     if (errno == EEXIST) return true;  // appeared since the last dump: the kernel has it
     *err = "neighbour request for " + addr.to_string() + ": " + std::strerror(errno);
     return false;

@@ -16,15 +16,15 @@ namespace lvs::io {
 struct IoCounters {
   uint64_t rx_frames = 0;
   uint64_t tx_frames = 0;
-  uint64_t tx_ring_full = 0;    // frames dropped because a TX ring had no room
-  uint64_t tx_no_socket = 0;    // verdict named an interface this worker cannot send on
-  uint64_t alloc_failed = 0;    // no free frame (steered packet could not be taken)
-  uint64_t tx_errors = 0;       // send failures reported by the kernel
+  uint64_t tx_ring_full = 0;  // frames dropped because a TX ring had no room
+  uint64_t tx_no_socket = 0;  // verdict named an interface this worker cannot send on
+  uint64_t alloc_failed = 0;  // no free frame (steered packet could not be taken)
+  uint64_t tx_errors = 0;     // send failures reported by the kernel
   // What the kernel reports for AF_XDP sockets (XDP_STATISTICS).
-  uint64_t rx_dropped = 0;      // dropped for other reasons (e.g. frame too large)
-  uint64_t rx_ring_full = 0;    // dropped: the receive ring was full (lvsd too slow)
-  uint64_t fill_empty = 0;      // times the fill ring was empty (no buffer to receive into)
-  uint64_t sleeps = 0;          // times the worker slept in poll()
+  uint64_t rx_dropped = 0;    // dropped for other reasons (e.g. frame too large)
+  uint64_t rx_ring_full = 0;  // dropped: the receive ring was full (lvsd too slow)
+  uint64_t fill_empty = 0;    // times the fill ring was empty (no buffer to receive into)
+  uint64_t sleeps = 0;        // times the worker slept in poll()
   IoCounters& operator+=(const IoCounters& o) {
     rx_dropped += o.rx_dropped;
     rx_ring_full += o.rx_ring_full;

@@ -45,8 +45,10 @@ std::unique_ptr<StealProgram> StealProgram::open(const std::string& path, std::s
   self->backends_fd_ = map_fd("lvs_backends");
   self->stats_fd_ = map_fd("lvs_stats");
   self->config_fd_ = map_fd("lvs_config");
+  self->locals_fd_ = map_fd("lvs_locals");
   if (self->sock_prog_fd_ < 0 || self->tc_prog_fd_ < 0 || self->services_fd_ < 0 ||
-      self->backends_fd_ < 0 || self->stats_fd_ < 0 || self->config_fd_ < 0) {
+      self->backends_fd_ < 0 || self->stats_fd_ < 0 || self->config_fd_ < 0 ||
+      self->locals_fd_ < 0) {
     *err = "BPF object " + path + " lacks lvs_sock_filter, lvs_tc_steal or a classifier map";
     return nullptr;
   }

@@ -26,6 +26,7 @@ class StealProgram {
   int socket_filter_fd() const { return sock_prog_fd_; }
   int services_fd() const { return services_fd_; }
   int backends_fd() const { return backends_fd_; }
+  int locals_fd() const { return locals_fd_; }  // the director's own addresses
   int stats_fd() const { return stats_fd_; }
   int config_fd() const { return config_fd_; }
 
@@ -37,7 +38,7 @@ class StealProgram {
   StealProgram() = default;
   bpf_object* obj_ = nullptr;
   int sock_prog_fd_ = -1, tc_prog_fd_ = -1;
-  int services_fd_ = -1, backends_fd_ = -1, stats_fd_ = -1, config_fd_ = -1;
+  int services_fd_ = -1, backends_fd_ = -1, stats_fd_ = -1, config_fd_ = -1, locals_fd_ = -1;
   std::vector<Hooked> hooked_;
 };
 

@@ -14,7 +14,7 @@ namespace lvs::io {
 namespace {
 std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
 const char* const kMapNames[] = {"lvs_services", "lvs_backends", "lvs_stats", "lvs_ifaces",
-                                 "lvs_xsks", "lvs_config"};
+                                 "lvs_xsks",     "lvs_config",   "lvs_locals"};
 constexpr const char* kProgName = "lvs_xdp_main";
 
 // Removes an lvs program a previous lvsd left behind (killed before it could detach: the
@@ -83,6 +83,7 @@ std::unique_ptr<XdpProgram> XdpProgram::open(const std::string& path, std::strin
   self->ifaces_fd_ = self->map_fd("lvs_ifaces");
   self->xsks_fd_ = self->map_fd("lvs_xsks");
   self->config_fd_ = self->map_fd("lvs_config");
+  self->locals_fd_ = self->map_fd("lvs_locals");
   return self;
 }
 

@@ -29,6 +29,7 @@ class XdpProgram {
 
   int services_fd() const { return services_fd_; }
   int backends_fd() const { return backends_fd_; }
+  int locals_fd() const { return locals_fd_; }  // the director's own addresses
   int stats_fd() const { return stats_fd_; }
   int config_fd() const { return config_fd_; }
   // Interface `ifindex` uses row `slot` of lvs_xsks.
@@ -50,6 +51,7 @@ class XdpProgram {
   std::string path_;
   std::vector<std::pair<std::string, int>> maps_;  // name, fd (owned)
   std::vector<Attached> attached_;
+  int locals_fd_ = -1;
   int services_fd_ = -1, backends_fd_ = -1, stats_fd_ = -1, ifaces_fd_ = -1, xsks_fd_ = -1;
   int config_fd_ = -1;
 };

@@ -34,6 +34,9 @@ const net::IpAddr kOtherVip = ip("198.18.2.101");
 const net::IpAddr kVip6 = ip("2001:2:2::100");
 const net::IpAddr kRs1 = ip("198.18.1.11");
 const net::IpAddr kRs1v6 = ip("2001:2:1::11");
+// The director's own addresses (lvs_locals): where its health checks come from.
+const net::IpAddr kDirector = ip("198.18.1.2");
+const net::IpAddr kDirector6 = ip("2001:2:1::2");
 // An IPv6 address whose first 4 bytes are kVip's: only the family tells the keys apart.
 const net::IpAddr kVipLookalike6 = ip("c612:264::");
 
@@ -152,6 +155,12 @@ std::vector<Case> make_cases() {
        tcp(kRs1, 8081, kClient, kClientPort), O::kKernel},
       {"Tcp4ToBackend", "to the real server (backends match on source): health check",
        tcp(kClient, kClientPort, kRs1, 8080), O::kKernel},
+      {"Tcp4BackendToDirector", "a real server answering the director's own health check",
+       tcp(kRs1, 8080, kDirector, 45000), O::kKernel},
+      {"Udp4BackendToDirector", "a UDP_CHECK's reply from the real server",
+       udp(kRs1, 53, kDirector, 45001), O::kKernel},
+      {"Tcp6BackendToDirector", "the same over IPv6",
+       tcp(kRs1v6, 8080, kDirector6, 45000), O::kKernel},
       {"Arp", "ARP request for the VIP", arp_request(), O::kKernel},
       {"Lldp", "other ethertype (LLDP)", with_byte(with_byte(svc4, 12, 0x88), 13, 0xcc),
        O::kKernel},
@@ -188,6 +197,11 @@ std::vector<Case> make_cases() {
            .payload(net::PacketBuilder().ipv4(kClient, kRs1).tcp(kClientPort, 8080, 0x02).build_ip())
            .build(),
        O::kBackend},
+      {"Icmp4ErrorAboutHealthCheck", "port unreachable quoting director -> real server 53",
+       eth().ipv4(kRs1, kDirector).icmp(3, 3)
+           .payload(net::PacketBuilder().ipv4(kDirector, kRs1).udp(45001, 53).build_ip())
+           .build(),
+       O::kKernel},
       {"Icmp4ErrorOtherFlow", "time exceeded quoting a flow of nobody's",
        eth().ipv4(kClient, kVip).icmp(11, 0)
            .payload(net::PacketBuilder().ipv4(kVip, kClient).tcp(81, kClientPort, 0x12).build_ip())
@@ -324,6 +338,9 @@ Loaded& loaded() {
     for (bpf_object* obj : {out->xdp.get(), out->steal.get()}) {
       for (const auto& e : kServices) put_endpoint(map_fd(obj, "lvs_services"), e);
       for (const auto& e : kBackends) put_endpoint(map_fd(obj, "lvs_backends"), e);
+      for (const auto& a : {kDirector, kDirector6}) {
+        put_endpoint(map_fd(obj, "lvs_locals"), endpoint(0, a, 0));
+      }
     }
     // Frames run without a context arrive on lo (ifindex 1), queue 0: give lo a slot, so the
     // fallback below is the "no socket at this index" one.
@@ -493,10 +510,11 @@ TEST(ClassifyObjects, ProgramsAndMapsByName) {
   EXPECT_GE(prog_fd(steal, "lvs_sock_filter"), 0);
   EXPECT_GE(prog_fd(steal, "lvs_tc_steal"), 0);
   for (const char* m :
-       {"lvs_services", "lvs_backends", "lvs_stats", "lvs_ifaces", "lvs_xsks", "lvs_config"}) {
+       {"lvs_services", "lvs_backends", "lvs_stats", "lvs_ifaces", "lvs_xsks", "lvs_config",
+        "lvs_locals"}) {
     EXPECT_GE(map_fd(xdp, m), 0) << m;
   }
-  for (const char* m : {"lvs_services", "lvs_backends", "lvs_stats", "lvs_config"}) {
+  for (const char* m : {"lvs_services", "lvs_backends", "lvs_stats", "lvs_config", "lvs_locals"}) {
     EXPECT_GE(map_fd(steal, m), 0) << m;
   }
   EXPECT_EQ(bpf_program__type(bpf_object__find_program_by_name(xdp, "lvs_xdp_main")),
