@@ -13,6 +13,7 @@
 #include <random>
 #include <vector>
 
+#include "health/attempt.h"
 #include "health/dns_wire.h"
 #include "health/probe.h"
 #include "health/socket_opts.h"
@@ -41,14 +42,8 @@ struct DnsAttempt : std::enable_shared_from_this<DnsAttempt> {
   }
   void finish(bool ok, std::string detail) {
     if (!done) return;
-    ProbeDone d = std::move(done);
-    done = nullptr;
     stop();
-    ProbeResult r;
-    r.ok = ok;
-    r.detail = std::move(detail);
-    r.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
-    d(std::move(r));
+    deliver(done, ok, std::move(detail), started);
   }
 
   void run(uint16_t id) {
@@ -142,21 +137,11 @@ class DnsProbe final : public Probe {
     cancel();
     auto a = std::make_shared<DnsAttempt>(io_, conf_, std::move(done));
     current_ = a;
-    a->deadline.expires_after(std::chrono::milliseconds(conf_->connect_timeout_ms));
-    a->deadline.async_wait([a](const boost::system::error_code& ec) {
-      if (ec) return;
-      boost::system::error_code ignored;
-      a->socket.close(ignored);  // ends the pending receive; it reports the timeout
-    });
+    arm_deadline(a, conf_->connect_timeout_ms);  // the pending receive reports the timeout
     a->run(uint16_t(std::uniform_int_distribution<unsigned>(0, 0xffff)(rng_)));
   }
 
-  void cancel() override {
-    if (!current_) return;
-    current_->done = nullptr;
-    current_->stop();
-    current_.reset();
-  }
+  void cancel() override { cancel_attempt(current_); }
 
  private:
   asio::io_context& io_;

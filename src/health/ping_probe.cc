@@ -20,6 +20,7 @@
 #include <cstring>
 #include <vector>
 
+#include "health/attempt.h"
 #include "health/probe.h"
 #include "health/socket_opts.h"
 
@@ -67,11 +68,7 @@ struct Attempt : std::enable_shared_from_this<Attempt> {
     boost::system::error_code e;
     timer.cancel();
     sock.close(e);
-    ProbeResult r;
-    r.ok = ok;
-    r.detail = std::move(detail);
-    r.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
-    if (auto d = std::move(done)) d(std::move(r));
+    deliver(done, ok, std::move(detail), t0);
   }
 
   void cancel() {

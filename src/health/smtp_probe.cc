@@ -19,6 +19,7 @@
 #include <istream>
 #include <memory>
 
+#include "health/attempt.h"
 #include "health/probe.h"
 #include "health/tcp_connect.h"
 
@@ -84,14 +85,8 @@ struct SmtpAttempt : std::enable_shared_from_this<SmtpAttempt> {
   }
   void finish(bool ok, std::string detail) {
     if (!done) return;
-    ProbeDone d = std::move(done);
-    done = nullptr;
     stop();
-    ProbeResult r;
-    r.ok = ok;
-    r.detail = std::move(detail);
-    r.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
-    d(std::move(r));
+    deliver(done, ok, std::move(detail), started);
   }
 
   void start() {
@@ -196,21 +191,11 @@ class SmtpProbe final : public Probe {
     cancel();
     auto a = std::make_shared<SmtpAttempt>(io_, conf_, helo_, std::move(done));
     current_ = a;
-    a->deadline.expires_after(std::chrono::milliseconds(conf_->connect_timeout_ms));
-    a->deadline.async_wait([a](const error_code& ec) {
-      if (ec) return;
-      error_code ignored;
-      a->socket.close(ignored);  // the pending operation reports the timeout
-    });
+    arm_deadline(a, conf_->connect_timeout_ms);  // the pending operation reports the timeout
     a->start();
   }
 
-  void cancel() override {
-    if (!current_) return;
-    current_->done = nullptr;
-    current_->stop();
-    current_.reset();
-  }
+  void cancel() override { cancel_attempt(current_); }
 
  private:
   asio::io_context& io_;

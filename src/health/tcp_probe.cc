@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 
+#include "health/attempt.h"
 #include "health/probe.h"
 #include "health/tcp_connect.h"
 
@@ -26,8 +27,6 @@ struct TcpAttempt : std::enable_shared_from_this<TcpAttempt> {
   }
   void finish(std::string error) {
     if (!done) return;
-    ProbeDone d = std::move(done);
-    done = nullptr;
     if (error.empty()) {
       // Closed with a reset, not a FIN: the check sent nothing and expects nothing, and at 10,000
       // checks a second an orderly close would keep 600,000 sockets in TIME_WAIT on the director
@@ -36,11 +35,8 @@ struct TcpAttempt : std::enable_shared_from_this<TcpAttempt> {
       socket.set_option(asio::socket_base::linger(true, 0), ignored);
     }
     stop();
-    ProbeResult r;
-    r.ok = error.empty();
-    r.detail = std::move(error);
-    r.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
-    d(std::move(r));
+    const bool ok = error.empty();
+    deliver(done, ok, std::move(error), started);
   }
 
   asio::ip::tcp::socket socket;
@@ -58,22 +54,12 @@ class TcpProbe final : public Probe {
     cancel();
     auto a = std::make_shared<TcpAttempt>(io_, std::move(done));
     current_ = a;
-    a->deadline.expires_after(std::chrono::milliseconds(conf_.connect_timeout_ms));
-    a->deadline.async_wait([a](const boost::system::error_code& ec) {
-      if (ec) return;  // cancelled: the attempt ended first
-      boost::system::error_code ignored;
-      a->socket.close(ignored);  // ends the connect; its handler reports the timeout
-    });
+    arm_deadline(a, conf_.connect_timeout_ms);  // the connect reports the timeout
     async_tcp_connect(a->socket, a->deadline, conf_,
                       [a](std::string error) { a->finish(std::move(error)); });
   }
 
-  void cancel() override {
-    if (!current_) return;
-    current_->done = nullptr;
-    current_->stop();
-    current_.reset();
-  }
+  void cancel() override { cancel_attempt(current_); }
 
  private:
   asio::io_context& io_;

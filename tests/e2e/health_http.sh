@@ -21,7 +21,6 @@ hl_require
 
 topo_create
 topo_mode nat
-hl_via_setup
 hl_cert
 for rs in "${RS_NAMES[@]}"; do
   hl_nginx "$rs" http 80 http
@@ -58,7 +57,6 @@ virtual_server $VIP $port {
                 status_code 200
             }
             $common
-            $(hl_probe_to "$ip")
         }"
     else
       check="SSL_GET {
@@ -69,7 +67,6 @@ virtual_server $VIP $port {
             virtualhost health.test
             enable_sni
             $common
-            $(hl_probe_to "$ip")
         }"
     fi
     conf+="    real_server $ip $port {

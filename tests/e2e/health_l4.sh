@@ -19,7 +19,6 @@ hl_require
 
 topo_create
 topo_mode nat
-hl_via_setup
 for rs in "${RS_NAMES[@]}"; do
   hl_py "$rs" tcp9000 9000 tcpname
   hl_py "$rs" tcp9001 9001 tcpname
@@ -40,7 +39,7 @@ common="connect_timeout $HL_CT
             retry $HL_RETRY
             delay_before_retry $HL_DBR
             delay_loop $HL_DL"
-# svc PROTO PORT CHECKER-BODY (@PROBE@ in it: the real server's hl_probe_to line)
+# svc PROTO PORT CHECKER-BODY
 conf=
 svc() {
   local proto=$1 port=$2 body=$3 ip
@@ -53,7 +52,7 @@ virtual_server $VIP $port {
   for ip in "${RS_IPS[@]}"; do
     conf+="    real_server $ip $port {
         weight 1
-        ${body//@PROBE@/$(hl_probe_to "$ip")}
+        $body
     }
 "
   done
@@ -62,28 +61,23 @@ virtual_server $VIP $port {
 }
 svc TCP 9000 "TCP_CHECK {
             $common
-            @PROBE@
         }"
 svc TCP 9001 "PING_CHECK {
             $common
-            @PROBE@
         }"
 svc UDP 5000 "UDP_CHECK {
             payload 68656c6c6f
             require_reply 7273
             $common
-            @PROBE@
         }"
 svc UDP 53 "DNS_CHECK {
             type A
             name ok.test
             $common
-            @PROBE@
         }"
 svc TCP 25 "SMTP_CHECK {
             helo_name director.test
             $common
-            @PROBE@
         }"
 hl_start "$conf"
 hl_wait_all_up 6

@@ -24,25 +24,6 @@ hl_require() {
   e2e_require curl jq python3
 }
 
-# E2E_HEALTH_VIA=alias: every real server gets a second address (198.18.1.2N) and the checkers
-# probe it (connect_ip) instead of the server's own address. A stopgap for when lvsd cannot
-# reach a VS/NAT real server's service port from the director itself (its classifier takes
-# every packet from RIP:port as a NAT reply, so the kernel never sees the probe's answers); the
-# default probes the real server's own address and port, as keepalived does.
-HL_VIA=${E2E_HEALTH_VIA:-}
-# hl_via_setup: after topo_create, give the real servers their second address if asked.
-hl_via_setup() {
-  local i
-  [ "$HL_VIA" = alias ] || return 0
-  for i in "${!RS_NAMES[@]}"; do
-    ip -n "$E2E_PREFIX-${RS_NAMES[$i]}" addr add "198.18.1.2${RS_IPS[$i]##*.1}/24" dev eth0
-  done
-  e2e_log "E2E_HEALTH_VIA=alias: checkers probe 198.18.1.21..23 (connect_ip), not the real servers' own addresses"
-}
-# hl_alias IP -> the second address of the real server IP (198.18.1.11 -> 198.18.1.21).
-hl_alias() { echo "198.18.1.2${1##*.1}"; }
-# hl_probe_to IP: the checker line that sends probes to the alias (nothing by default).
-hl_probe_to() { if [ "$HL_VIA" = alias ]; then echo "connect_ip $(hl_alias "$1")"; fi; }
 
 hl_ms() { local t=${EPOCHREALTIME/./}; echo $((10#$t / 1000)); }
 
@@ -280,7 +261,6 @@ PY
   local addrs=()
   if [ "$mode" = udpname ]; then
     addrs=("$(hl_rs_ip "$rs")")
-    [ "$HL_VIA" = alias ] && addrs+=("$(hl_alias "${addrs[0]}")")
   fi
   bg "$rs" "$E2E_TMP/py-$rs-$tag.log" python3 "$E2E_TMP/hl_server.py" "$port" "$mode" "$name" \
     "${addrs[@]}"
@@ -308,7 +288,6 @@ hl_smtpd() {
   echo "nameserver 127.0.0.1" >"$d/resolv.conf"
   cat >"$d/smtpd.conf" <<EOF
 listen on $ip port 25 hostname $rs.test
-$([ "$HL_VIA" = alias ] && echo "listen on $(hl_alias "$ip") port 25 hostname $rs.test")
 action "local" mbox
 match from any for any reject
 EOF
@@ -330,7 +309,7 @@ hl_dnsmasq() {
   echo "198.18.1.200 ok.test" >"$E2E_TMP/hosts-$rs"
   echo "server=/test/" >"$E2E_TMP/servers-$rs"
   bg "$rs" "$E2E_TMP/dnsmasq-$rs.log" dnsmasq --keep-in-foreground --no-resolv --no-hosts \
-    --no-dhcp-interface= --bind-interfaces --listen-address="$ip${HL_VIA:+,$(hl_alias "$ip")}" --port=53 \
+    --no-dhcp-interface= --bind-interfaces --listen-address="$ip" --port=53 \
     --addn-hosts="$E2E_TMP/hosts-$rs" --servers-file="$E2E_TMP/servers-$rs" \
     --txt-record="who.test,$rs" --pid-file= --user=root --log-facility=-
   HL_PID[$rs/dns]=$BG_PID

@@ -27,7 +27,6 @@ hl_require
 
 topo_create
 topo_mode nat
-hl_via_setup
 rs_start_nginx 80 81 82 83 84 85
 hl_nginx rs3 sorry 8080 http sorry
 topo_warmup
