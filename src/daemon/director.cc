@@ -1095,6 +1095,7 @@ void Director::retire(ctl::Config old) {
 void Director::stop() {
   api_.stop();  // no request may reach a director that is going away
   if (reaper_.joinable()) reaper_.join();
+  if (monitor_) run_omega_scripts();
   stop_health();
   if (workers_.empty() && !xdp_ && !steal_) return;
   if (!workers_.empty()) write_stats_file();

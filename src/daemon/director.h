@@ -93,6 +93,7 @@ class Director final : public NeighSink {
   // Health checks (director_health.cc).
   void start_health();
   void stop_health();
+  void run_omega_scripts();
   void overlay_health(ctl::Config& cfg) const;
   void update_monitor();
   void handle_health_events();

@@ -7,11 +7,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <cmath>
 
 #include "ctl/quorum.h"
 #include "daemon/director.h"
 #include "daemon/metrics.h"
+#include "health/script.h"
 #include "io/bpf_maps.h"
 
 namespace lvs::daemon {
@@ -41,6 +43,37 @@ void Director::start_health() {
       },
       health::MonitorOptions{});
   monitor_->start();
+}
+
+// keepalived's omega: at shutdown, a service with omega runs quorum_down if it has quorum and
+// notify_down for each of its servers that is up, as if everything went down. They run here,
+// before lvsd exits, each with the notify timeout; their output is logged.
+void Director::run_omega_scripts() {
+  std::vector<std::pair<std::string, std::string>> scripts;  // command, why
+  for (const ctl::VirtualServerConf& vs : cfg_.services) {
+    if (!vs.omega) continue;
+    if (!vs.quorum_down.empty() && ctl::has_quorum(vs, vs.quorum_state)) {
+      scripts.emplace_back(vs.quorum_down, vs.key.to_string() + " quorum_down (omega)");
+    }
+    for (const ctl::RealServerConf& rs : vs.real_servers) {
+      if (rs.alive && !rs.notify_down.empty()) {
+        scripts.emplace_back(rs.notify_down,
+                             target_key(vs, rs).to_string() + " notify_down (omega)");
+      }
+    }
+  }
+  if (scripts.empty()) return;
+  boost::asio::io_context io;
+  std::vector<std::shared_ptr<health::Script>> running;
+  for (auto& [cmd, why] : scripts) {
+    running.push_back(
+        health::Script::start(io, health::ScriptSpec{cmd, "", std::chrono::seconds(10)},
+                              [why = why](health::ScriptResult r) {
+                                spdlog::info("{}: {}{}", why, r.describe(),
+                                             r.output.empty() ? "" : ": " + r.first_line());
+                              }));
+  }
+  io.run_for(std::chrono::seconds(12));
 }
 
 void Director::stop_health() {

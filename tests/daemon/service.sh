@@ -7,6 +7,9 @@
 # - systemd: the unit verifies with systemd-analyze, and lvsd tells $NOTIFY_SOCKET READY=1 and
 #   STOPPING=1.
 # - /metrics passes promtool's lint (`promtool check metrics`), when promtool is there.
+# - health checks that send nothing (MISC_CHECK, FILE_CHECK): weights from misc_dynamic and the
+#   tracked file, a failing script takes its server out (lvsadm --health says why), omega runs
+#   notify_down and quorum_down at TERM.
 # usage: service.sh LVSD LVSADM UNIT [PROMTOOL]
 set -u
 LVSD=$1 LVSADM=$2 UNIT=$3 PROMTOOL=${4:-}
@@ -67,6 +70,63 @@ for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "lvsd did not stop on TERM"
 [ -e "$T/lvsd.pid" ] && fail "pid file left after TERM"
 [ -e "$T/lvsd.sock" ] && fail "socket left after TERM"
+
+# Health checks that send nothing (MISC_CHECK, FILE_CHECK): a failing script takes its server out
+# and lvsadm --health says why; omega runs quorum_down and the up servers' notify_down at TERM.
+cat >"$T/health.conf" <<CONF
+track_file flag {
+  file $T/flag
+  weight 1
+}
+virtual_server 198.18.0.12 80 {
+  protocol TCP
+  delay_loop 1
+  omega
+  quorum_down "echo quorum_down >> $T/omega.out"
+  real_server 198.18.1.1 80 {
+    weight 2
+    notify_down "echo notify_down 1 >> $T/omega.out"
+    MISC_CHECK {
+      misc_path "exit \$(cat $T/misc)"
+      misc_dynamic
+    }
+  }
+  real_server 198.18.1.2 80 {
+    notify_down "echo notify_down 2 >> $T/omega.out"
+    FILE_CHECK {
+      track_file flag
+    }
+  }
+}
+CONF
+echo 6 >"$T/misc"
+echo 3 >"$T/flag"
+"$LVSD" -n -f "$T/health.conf" --socket "$T/health.sock" 2>"$T/health.err" &
+hp=$!
+PIDS+=($hp)
+export LVSD_SOCKET=$T/health.sock
+weights=
+for _ in $(seq 60); do
+  weights=$("$LVSADM" -Ln 2>/dev/null | awk '/->/ && $2 ~ /^198/ {print $2 "=" $4}' | tr '\n' ' ')
+  [ "$weights" = "198.18.1.1:80=4 198.18.1.2:80=4 " ] && break
+  sleep 0.1
+done
+[ "$weights" = "198.18.1.1:80=4 198.18.1.2:80=4 " ] ||
+  fail "misc_dynamic 6 -> 4 and FILE_CHECK 3 x 1 + 1 -> 4 expected, lvsadm -Ln says: $weights"
+echo 1 >"$T/misc"
+for _ in $(seq 60); do
+  "$LVSADM" -Ln | grep -q 198.18.1.1:80 || break
+  sleep 0.1
+done
+"$LVSADM" -Ln | grep -q 198.18.1.1:80 && fail "MISC_CHECK exit 1 left the server in: $("$LVSADM" -Ln)"
+"$LVSADM" --health | grep -E "MISC_CHECK +down .*status 1" >/dev/null ||
+  fail "lvsadm --health: $("$LVSADM" --health)"
+kill "$hp"
+wait "$hp"
+[ "$(cat "$T/omega.out" 2>/dev/null | tr '\n' ' ')" = "notify_down 1 notify_down 2 quorum_down " ] ||
+  [ "$(cat "$T/omega.out" 2>/dev/null | sort | tr '\n' ' ')" = "notify_down 1 notify_down 2 quorum_down " ] ||
+  fail "omega scripts at TERM: $(cat "$T/omega.out" 2>/dev/null) / $(cat "$T/health.err")"
+export LVSD_SOCKET=$T/lvsd.sock
 
 # The read-only TCP listener (loopback): GET answered, changes refused.
 port=$((20000 + RANDOM % 20000))
