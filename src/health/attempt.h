@@ -3,6 +3,9 @@
 // timer) and, for arm_deadline(), `deadline` and `socket`.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstdint>
@@ -48,5 +51,37 @@ void cancel_attempt(std::shared_ptr<Attempt>& current) {
   current->stop();
   current.reset();
 }
+
+// An attempt on a plain descriptor (the UDP and ICMP probes) with a timer of its own: it ends
+// once, by a reply, an error or the timer, and cancel() ends it without a result.
+struct DescriptorAttempt {
+  DescriptorAttempt(boost::asio::io_context& io, ProbeDone d)
+      : done(std::move(d)), sock(io), timer(io) {}
+
+  ProbeDone done;
+  boost::asio::posix::stream_descriptor sock;
+  boost::asio::steady_timer timer;
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  bool finished = false;
+
+  void finish(bool ok, std::string detail) {
+    if (finished) return;
+    finished = true;
+    close();
+    deliver(done, ok, std::move(detail), t0);
+  }
+  void cancel() {
+    finished = true;
+    done = nullptr;
+    close();
+  }
+
+ private:
+  void close() {
+    boost::system::error_code ignored;
+    timer.cancel();
+    sock.close(ignored);
+  }
+};
 
 }  // namespace lvs::health

@@ -47,37 +47,15 @@ uint16_t next_id() {
   return uint16_t(counter.fetch_add(0x9e37) >> 3);
 }
 
-struct Attempt : std::enable_shared_from_this<Attempt> {
+struct Attempt : DescriptorAttempt, std::enable_shared_from_this<Attempt> {
   Attempt(asio::io_context& io, std::shared_ptr<const ctl::CheckerConf> c, uint16_t s, ProbeDone d)
-      : conf(std::move(c)), seq(s), done(std::move(d)), sock(io), timer(io) {}
+      : DescriptorAttempt(io, std::move(d)), conf(std::move(c)), seq(s) {}
   std::shared_ptr<const ctl::CheckerConf> conf;
   uint16_t id = 0;
   uint16_t seq;
-  ProbeDone done;
-  asio::posix::stream_descriptor sock;
-  asio::steady_timer timer;
-  Clock::time_point t0 = Clock::now();
   bool v6 = false;
   bool raw = true;
-  bool finished = false;
   uint32_t ignored = 0;
-
-  void finish(bool ok, std::string detail) {
-    if (finished) return;
-    finished = true;
-    boost::system::error_code e;
-    timer.cancel();
-    sock.close(e);
-    deliver(done, ok, std::move(detail), t0);
-  }
-
-  void cancel() {
-    finished = true;
-    done = nullptr;
-    boost::system::error_code e;
-    timer.cancel();
-    sock.close(e);
-  }
 
   void post_fail(std::string detail) {
     asio::post(sock.get_executor(), [self = shared_from_this(), d = std::move(detail)]() mutable {

@@ -43,34 +43,12 @@ std::vector<uint8_t> default_payload() {
 
 std::string hex_byte(uint8_t b) { return fmt::format("0x{:02x}", b); }
 
-struct Attempt : std::enable_shared_from_this<Attempt> {
+struct Attempt : DescriptorAttempt, std::enable_shared_from_this<Attempt> {
   Attempt(asio::io_context& io, std::shared_ptr<const ctl::CheckerConf> c, ProbeDone d)
-      : conf_ptr(std::move(c)), conf(*conf_ptr), done(std::move(d)), sock(io), timer(io) {}
+      : DescriptorAttempt(io, std::move(d)), conf_ptr(std::move(c)), conf(*conf_ptr) {}
   std::shared_ptr<const ctl::CheckerConf> conf_ptr;  // shared: the probe may go first
   const ctl::CheckerConf& conf;
-  ProbeDone done;
-  asio::posix::stream_descriptor sock;
-  asio::steady_timer timer;
-  Clock::time_point t0 = Clock::now();
   std::vector<uint8_t> buf = std::vector<uint8_t>(65536);
-  bool finished = false;
-
-  void finish(bool ok, std::string detail) {
-    if (finished) return;
-    finished = true;
-    boost::system::error_code ignored;
-    timer.cancel();
-    sock.close(ignored);
-    deliver(done, ok, std::move(detail), t0);
-  }
-
-  void cancel() {
-    finished = true;
-    done = nullptr;
-    boost::system::error_code ignored;
-    timer.cancel();
-    sock.close(ignored);
-  }
 
   void run() {
     const bool v6 = conf.connect_ip.is_v6();
