@@ -141,6 +141,9 @@ OpResult apply_op(const json& req, Config& cfg) {
     return fail(OpError::kBadRequest, "a JSON object with \"cmd\" is expected");
   }
   const std::string cmd = req["cmd"].get<std::string>();
+  // A change made here is not what the file says: no service may keep the file's fingerprint
+  // (diff() would skip comparing it).
+  for (VirtualServerConf& vs : cfg.services) vs.source_hash = 0;
   if (cmd == "flush") {
     cfg.services.clear();
     return {};

@@ -23,7 +23,8 @@ namespace {
 
 ParseResult finish(const TokenList& tokens, std::vector<Diagnostic> diags) {
   ParseResult r;
-  Config cfg = parse_tokens(tokens.tokens, diags, tokens.virtual_servers);
+  Config cfg =
+      parse_tokens(tokens.tokens, diags, ParseHints{tokens.virtual_servers, !tokens.included});
   // All or nothing: one error anywhere and nothing of the file applies.
   const bool failed =
       std::any_of(diags.begin(), diags.end(), [](const Diagnostic& d) { return !d.warning; });

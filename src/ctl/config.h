@@ -236,6 +236,11 @@ struct VirtualServerConf {
   // Runtime: whether the service had quorum when its servers' health last changed; nullopt
   // after a start or reload, when keepalived's set_quorum_states() rule applies (quorum.h).
   std::optional<bool> quorum_state;
+  // A hash of the block's text as written (0: unknown, e.g. a file with includes or a service
+  // made by the API). Two services of one key with the same hash were written alike, so diff()
+  // need not compare their servers one by one, unless health changed one (health_touched).
+  uint64_t source_hash = 0;
+  bool health_touched = false;  // runtime: a real server is dead or its weight changed
 };
 
 // One address of a local_address_group (a range line gives one per address), with the

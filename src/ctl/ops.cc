@@ -205,14 +205,36 @@ std::vector<Op> diff(const Config& from, const Config& to) {
   std::vector<RealServerConf> scratch, old_scratch;
   for (const auto& vs : to.services) {
     const auto it = old_services.find(vs.key);
-    // What the engine holds is the real servers as quorum and the sorry server leave them.
-    const std::vector<RealServerConf>& servers = held_servers(vs, scratch);
     if (it == old_services.end()) {
       ops.push_back(service_op(Op::Kind::kAddService, vs));
-      for (const auto& rs : servers) ops.push_back(dest_op(Op::Kind::kAddDest, vs, rs));
+      for (const auto& rs : held_servers(vs, scratch)) {
+        ops.push_back(dest_op(Op::Kind::kAddDest, vs, rs));
+      }
       continue;
     }
     const VirtualServerConf& old = *it->second;
+    // Written alike and untouched by health: nothing to compare (a 1% reload of 10,000 services
+    // skips 9,900 of them here). The local addresses come from a group outside the block.
+    if (vs.source_hash != 0 && vs.source_hash == old.source_hash && !vs.health_touched &&
+        !old.health_touched && vs.local_addrs == old.local_addrs) {
+#ifndef NDEBUG
+      // Debug and sanitizer builds check the contract: whoever changes health says so.
+      std::vector<RealServerConf> a, b;
+      const auto& x = held_servers(vs, a);
+      const auto& y = held_servers(old, b);
+      const bool same = x.size() == y.size() &&
+                        std::equal(x.begin(), x.end(), y.begin(),
+                                   [](const RealServerConf& p, const RealServerConf& q) {
+                                     return p.addr == q.addr && p.port == q.port &&
+                                            same_settings(p, q);
+                                   }) &&
+                        same_service_settings(old, vs);
+      if (!same) std::abort();
+#endif
+      continue;
+    }
+    // What the engine holds is the real servers as quorum and the sorry server leave them.
+    const std::vector<RealServerConf>& servers = held_servers(vs, scratch);
     const std::vector<RealServerConf>& old_servers = held_servers(old, old_scratch);
     if (!same_service_settings(old, vs)) {
       // Without local addresses the engine keeps no FULLNAT server: the edit that drops them

@@ -48,8 +48,8 @@ bool valid_ifname(std::string_view n) {
 }
 
 Config parse_tokens(const std::vector<Token>& tokens, std::vector<Diagnostic>& diags,
-                    size_t services_hint) {
-  return Parser(tokens, diags).run(services_hint);
+                    ParseHints hints) {
+  return Parser(tokens, diags, hints.one_text).run(hints.services);
 }
 
 // ---------------------------------------------------------------------------------------------

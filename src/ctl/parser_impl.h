@@ -165,8 +165,8 @@ struct VsDraft {
 
 class Parser {
  public:
-  Parser(const std::vector<Token>& tokens, std::vector<Diagnostic>& diags)
-      : toks_(tokens), diags_(diags) {}
+  Parser(const std::vector<Token>& tokens, std::vector<Diagnostic>& diags, bool one_text = false)
+      : toks_(tokens), diags_(diags), one_text_(one_text) {}
   Config run(size_t services_hint);
 
  private:
@@ -272,6 +272,7 @@ class Parser {
   const std::vector<Token>& toks_;
   std::vector<Diagnostic>& diags_;
   size_t pos_ = 0;
+  bool one_text_ = false;  // every token points into one text (no include)
   size_t errors_ = 0;
   bool gave_up_ = false;
   Config cfg_;

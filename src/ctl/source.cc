@@ -71,6 +71,7 @@ class Reader {
     const SourceLoc end = lex(text, name, out_, diags_, texts_, &notes);
     virtual_servers_ += notes.virtual_servers;
     if (!notes.includes) return end;
+    included_ = true;
     // Includes splice other files in where they stand.
     std::vector<Token> lexed(std::make_move_iterator(out_.begin() + ptrdiff_t(first)),
                              std::make_move_iterator(out_.end()));
@@ -120,7 +121,9 @@ class Reader {
     return end;
   }
 
-  TokenList take() { return TokenList{std::move(out_), std::move(texts_), virtual_servers_}; }
+  TokenList take() {
+    return TokenList{std::move(out_), std::move(texts_), virtual_servers_, included_};
+  }
 
  private:
   void include(const Token& kw, const IncludeKind& kind, std::span<const Token> args,
@@ -180,6 +183,7 @@ class Reader {
   std::vector<Token> out_;
   TextStore texts_;
   size_t virtual_servers_ = 0;
+  bool included_ = false;
   std::vector<std::string> open_;  // files being read, outermost first
 };
 

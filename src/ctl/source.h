@@ -15,6 +15,7 @@ struct TokenList {
   std::vector<Token> tokens;  // ends with one kEof token, at the end of the main file or text
   TextStore texts;
   size_t virtual_servers = 0;  // virtual_server statements, a hint for the parser
+  bool included = false;       // tokens of more than one file (an include was followed)
 };
 
 TokenList tokens_of_file(const std::string& path, std::vector<Diagnostic>& diags);

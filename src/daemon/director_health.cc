@@ -88,8 +88,10 @@ void Director::stop_health() {
 // Monitor reports that at once too; keepalived: UNSET_ALIVE in validate_check_config()).
 void Director::overlay_health(ctl::Config& cfg) const {
   for (ctl::VirtualServerConf& vs : cfg.services) {
+    bool touched = false;
     for (ctl::RealServerConf& rs : vs.real_servers) {
       if (rs.checkers.empty()) continue;
+      touched = true;  // its health may change apart from the file: never skipped by diff()
       const auto it = health_state_.find(target_key(vs, rs));
       if (it != health_state_.end()) {
         rs.alive = it->second.alive;
@@ -100,6 +102,7 @@ void Director::overlay_health(ctl::Config& cfg) const {
                                 [](const ctl::CheckerConf& c) { return c.alpha; });
       }
     }
+    vs.health_touched = touched;
   }
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "ctl/api_ops.h"
 #include "ctl/config.h"
 #include "sched/flags.h"
 #include "test_util.h"
@@ -405,6 +406,56 @@ TEST(Apply, FailureInTheMiddle) {
 TEST(Apply, EmptyIsOk) {
   auto engine = make_engine();
   EXPECT_TRUE(ctl::apply(engine, {}).ok());
+}
+
+}  // namespace
+}  // namespace lvs::ctl
+
+namespace lvs::ctl {
+namespace {
+
+std::vector<std::string> op_texts(const std::vector<Op>& ops) {
+  std::vector<std::string> out;
+  for (const Op& op : ops) out.push_back(op.to_string());
+  return out;
+}
+
+// Services written alike carry the same fingerprint and are not compared server by server; a
+// changed block, a changed local address group or an API change still are.
+TEST(DiffFingerprint, SameTextSameHashAndNoOps) {
+  const std::string text =
+      "local_address_group lg {\n  198.18.5.1\n}\n"
+      "virtual_server 198.18.0.1 80 {\n  protocol TCP\n  lb_kind FNAT\n"
+      "  laddr_group_name lg\n  real_server 198.18.1.1 80 {\n    weight 2\n  }\n}\n"
+      "virtual_server 198.18.0.2 80 {\n  protocol TCP\n  real_server 198.18.1.2 80 {\n  }\n}\n";
+  const Config a = test::parse_clean(text);
+  const Config b = test::parse_clean(text);
+  ASSERT_NE(a.services[0].source_hash, 0u);
+  EXPECT_EQ(a.services[0].source_hash, b.services[0].source_hash);
+  EXPECT_NE(a.services[0].source_hash, a.services[1].source_hash);
+  EXPECT_TRUE(diff(a, b).empty());
+
+  std::string weight = text;
+  weight.replace(weight.find("weight 2"), 8, "weight 3");
+  EXPECT_THAT(op_texts(diff(a, test::parse_clean(weight))),
+              ::testing::ElementsAre("edit real server 198.18.1.1:80 of TCP 198.18.0.1:80 "
+                                     "(FullNat, weight 3)"));
+
+  std::string laddr = text;
+  laddr.replace(laddr.find("198.18.5.1"), 10, "198.18.5.9");
+  EXPECT_EQ(diff(a, test::parse_clean(laddr)).size(), 1u);  // the service's local addresses
+}
+
+TEST(DiffFingerprint, ApiChangesDropTheFingerprint) {
+  const Config a = test::parse_clean(
+      "virtual_server 198.18.0.1 80 {\n  protocol TCP\n  real_server 198.18.1.1 80 {\n  }\n}\n");
+  Config b = a;
+  const nlohmann::json svc = {{"proto", 6}, {"addr", "198.18.0.1"}, {"port", 80}};
+  const nlohmann::json rs = {{"addr", "198.18.1.1"}, {"port", 80}, {"fwd", "Masq"}, {"weight", 5}};
+  const OpResult r = apply_op({{"cmd", "edit-server"}, {"service", svc}, {"server", rs}}, b);
+  ASSERT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(b.services[0].source_hash, 0u);
+  EXPECT_EQ(diff(a, b).size(), 1u);
 }
 
 }  // namespace

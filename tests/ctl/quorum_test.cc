@@ -172,13 +172,14 @@ TEST(QuorumDiff, ReloadThatRestoresWeightRemovesTheSorryServer) {
 }
 
 TEST(QuorumDiff, HealthChangeAsAConfigChange) {
-  // What issue 6's checkers will do: flip `alive` and diff.
+  // What the checkers do: flip `alive`, say so (health_touched), and diff.
   const Config up = parse_clean(
       "virtual_server 198.18.0.1 80 {\n  protocol TCP\n  sorry_server 198.18.2.1 80\n"
       "  sorry_server_inhibit\n"
       "  real_server 198.18.1.1 80 {\n  }\n}\n");
   Config down = up;
   down.services[0].real_servers[0].alive = false;
+  down.services[0].health_touched = true;
   EXPECT_THAT(show(diff(up, down)),
               ElementsAre("edit real server 198.18.2.1:80 of TCP 198.18.0.1:80 (Masq, weight 1)",
                           "delete real server 198.18.1.1:80 from TCP 198.18.0.1:80"));
