@@ -143,7 +143,11 @@ OpResult apply_op(const json& req, Config& cfg) {
   const std::string cmd = req["cmd"].get<std::string>();
   // A change made here is not what the file says: no service may keep the file's fingerprint
   // (diff() would skip comparing it).
-  for (VirtualServerConf& vs : cfg.services) vs.source_hash = 0;
+  // Nor may a reload copy one as the file's.
+  for (VirtualServerConf& vs : cfg.services) {
+    vs.source_hash = 0;
+    vs.source = {};
+  }
   if (cmd == "flush") {
     cfg.services.clear();
     return {};

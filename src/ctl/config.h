@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,20 @@ struct SourceLoc {
   FileName file;
   int line = 0;
   int column = 0;
+  friend bool operator==(const SourceLoc&, const SourceLoc&) = default;
+};
+
+// The texts a configuration was read from: its files, and the few words lexing rewrites (\#
+// stands for #). A deque, so that what is added never moves what is there.
+using TextStore = std::deque<std::string>;
+
+// Where a block stands in the texts it was read from (Config::sources): the text, and the bytes
+// from its keyword to its closing brace. length 0: unknown.
+struct SourceSpan {
+  uint32_t text = 0;
+  uint32_t offset = 0;
+  uint32_t length = 0;
+  friend bool operator==(const SourceSpan&, const SourceSpan&) = default;
 };
 
 struct Diagnostic {
@@ -92,6 +107,7 @@ struct HttpUrlConf {
   std::vector<std::pair<uint16_t, uint16_t>> status_codes;
   std::string virtualhost;  // Host header; empty: the checker's, else the address
   SourceLoc loc;
+  friend bool operator==(const HttpUrlConf&, const HttpUrlConf&) = default;
 };
 
 struct CheckerConf {
@@ -150,6 +166,7 @@ struct CheckerConf {
   bool file_reverse = false;
 
   SourceLoc loc;
+  friend bool operator==(const CheckerConf&, const CheckerConf&) = default;
 };
 
 struct RealServerConf {
@@ -172,20 +189,15 @@ struct RealServerConf {
   bool alive = true;
   int32_t weight_delta = 0;
   std::optional<int32_t> dynamic_weight;
-  // keepalived's per-server settings; unset ones take the service's (validate_check_config()).
-  bool inhibit_on_failure = false;  // dead: kept in the engine with weight 0, not removed
-  bool alpha = false;               // checkers start the server as dead
-  std::optional<uint32_t> retry;    // nullopt: the checker's default
-  uint32_t delay_loop = 60;         // seconds between checks
-  uint64_t connect_timeout_ms = 5000;
-  std::optional<uint64_t> delay_before_retry_ms;  // nullopt: the checker's default
-  std::optional<uint64_t> warmup_ms;              // nullopt: delay_loop
-  std::string virtualhost;
-  std::string snmp_name;
+  // keepalived's inhibit_on_failure, the server's or else the service's: dead, it is kept in the
+  // engine with weight 0, not removed. (Its other checker settings, alpha, retry, delay_loop,
+  // ..., are resolved into its checkers by the parser: a large file has 100,000 servers.)
+  bool inhibit_on_failure = false;
   std::string notify_up;  // command lines; empty: none
   std::string notify_down;
   std::vector<CheckerConf> checkers;  // in file order
   SourceLoc loc;
+  friend bool operator==(const RealServerConf&, const RealServerConf&) = default;
 };
 
 struct VirtualServerConf {
@@ -241,7 +253,15 @@ struct VirtualServerConf {
   // need not compare their servers one by one, unless health changed one (health_touched).
   uint64_t source_hash = 0;
   bool health_touched = false;  // runtime: a real server is dead or its weight changed
+  // The block in Config::sources, when it reads the same wherever it stands (no error or
+  // warning, no group, local addresses or track file from elsewhere): a reload that finds the
+  // same bytes copies this service instead of parsing them again. Unset (length 0) otherwise.
+  SourceSpan source;
+  friend bool operator==(const VirtualServerConf&, const VirtualServerConf&) = default;
 };
+
+// Back to what the file says: the runtime fields above (health, quorum) as a parse leaves them.
+void clear_runtime(VirtualServerConf& vs);
 
 // One address of a local_address_group (a range line gives one per address), with the
 // interface keepalived-DPVS would put it on. lvsd does not configure the address itself.
@@ -283,18 +303,25 @@ struct Config {
   std::vector<LocalAddressGroupConf> local_address_groups;    // in file order
   std::vector<VirtualServerGroupConf> virtual_server_groups;  // in file order
   std::vector<VirtualServerConf> services;
+  // The texts the configuration was read from, kept for the next reload (VirtualServerConf::
+  // source); null for a configuration not read from text.
+  std::shared_ptr<const TextStore> sources;
 };
 
 struct ParseResult {
   std::optional<Config> config;         // set only when there is no error
   std::vector<Diagnostic> diagnostics;  // errors and warnings, in the order found
+  size_t reused = 0;  // services copied from the previous configuration, not parsed again
   bool ok() const { return config.has_value(); }
 };
 
 // Reads `path` and the files it includes (glob patterns, relative to the including file).
-ParseResult parse_config_file(const std::string& path);
+// `previous`, the configuration running, lets a reload copy each of its services whose block
+// reads byte for byte as before instead of parsing it again; the result is the same either way.
+ParseResult parse_config_file(const std::string& path, const Config* previous = nullptr);
 // Parses text named `name` in diagnostics; `include` is refused (there is no directory).
-ParseResult parse_config_text(std::string_view text, const std::string& name);
+ParseResult parse_config_text(std::string_view text, const std::string& name,
+                              const Config* previous = nullptr);
 
 // One engine control operation.
 struct Op {

@@ -1,6 +1,9 @@
 #include "ctl/lexer.h"
 
+#include <algorithm>
 #include <array>
+
+#include "ctl/block_index.h"
 
 namespace lvs::ctl {
 
@@ -43,11 +46,13 @@ bool is_include_keyword(std::string_view w) {
 }
 
 SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>& out,
-              std::vector<Diagnostic>& diags, TextStore& store, LexNotes* notes) {
+              std::vector<Diagnostic>& diags, TextStore& store, LexNotes* notes,
+              const LexOptions& opts) {
   int line = 1;
   size_t line_begin = 0;
   bool line_start = true;  // no token yet on this line, or the last one was a brace
   size_t i = 0;
+  int depth = opts.depth;  // as the parser counts: a stray '}' at the top closes nothing
   const FileName name(file);  // shared by every token of the text
   const auto loc_at = [&](size_t pos) { return SourceLoc{name, line, int(pos - line_begin) + 1}; };
   const auto push = [&](Token::Kind kind, std::string_view word, size_t pos, bool quoted) {
@@ -57,6 +62,7 @@ SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>
     t.loc = loc_at(pos);
     t.quoted = quoted;
     t.stmt_start = line_start;
+    t.text_id = opts.text_id;
     line_start = kind != Token::Kind::kWord;
   };
   while (i < text.size()) {
@@ -71,6 +77,7 @@ SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>
       while (i < text.size() && text[i] != '\n') ++i;
     } else if (c == '{' || c == '}') {
       push(c == '{' ? Token::Kind::kOpen : Token::Kind::kClose, text.substr(i, 1), i, false);
+      depth = c == '{' ? depth + 1 : std::max(depth - 1, 0);
       ++i;
     } else if (c == '\0') {
       diags.push_back({loc_at(i), "unexpected NUL character"});
@@ -84,6 +91,23 @@ SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>
       }
       push(Token::Kind::kWord, text.substr(i + 1, end - i - 1), i, true);
       i = end + 1;
+    } else if (const auto found = depth == 0 && line_start && c == 'v' && opts.blocks != nullptr
+                                      ? opts.blocks->find(text.substr(i))
+                                      : std::nullopt) {
+      // The same bytes lex to the same tokens and parse to the same service: one token stands
+      // for them all, and the lines they span are counted.
+      const std::string_view block = text.substr(i, found->length);
+      push(Token::Kind::kBlock, block, i, false);
+      line_start = true;
+      if (notes != nullptr) {
+        ++notes->virtual_servers;
+        notes->blocks.emplace_back(block.data(), found->service);
+      }
+      if (const size_t last_nl = block.rfind('\n'); last_nl != std::string_view::npos) {
+        line += int(std::count(block.begin(), block.end(), '\n'));
+        line_begin = i + last_nl + 1;
+      }
+      i += block.size();
     } else {
       const size_t start = i;
       bool escaped = false;

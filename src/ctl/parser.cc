@@ -49,7 +49,7 @@ bool valid_ifname(std::string_view n) {
 
 Config parse_tokens(const std::vector<Token>& tokens, std::vector<Diagnostic>& diags,
                     ParseHints hints) {
-  return Parser(tokens, diags, hints.one_text).run(hints.services);
+  return Parser(tokens, diags, hints).run();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,12 +229,16 @@ std::optional<uint16_t> Parser::port(const Token* t) {
 // ---------------------------------------------------------------------------------------------
 // Top level, global_defs, director.
 
-Config Parser::run(size_t services_hint) {
+Config Parser::run() {
   // Room for every service at once: a reallocation moves every VirtualServerConf so far.
-  cfg_.services.reserve(services_hint);
+  cfg_.services.reserve(hints_.services);
   while (!gave_up()) {
     const Token& t = peek();
     if (t.is_eof()) break;
+    if (t.is_block()) {
+      copied_block(next());
+      continue;
+    }
     if (t.is_close() || t.is_open()) {
       next();
       error(t.loc, fmt::format("unexpected '{}'", t.text));

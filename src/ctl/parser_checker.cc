@@ -96,8 +96,8 @@ bool Parser::rs_extra_stmt(RsDraft& rs, const Stmt& s) {
     // keepalived's rs_inhibit_handler() and rs_alpha_handler(): an optional on/off.
     if (!no_block(s)) return true;
     if (const auto b = flag(s, true)) (w == "alpha" ? rs.alpha : rs.inhibit) = *b;
-  } else if (checker_timing(s, c.retry, rs.connect_timeout_ms, c.delay_before_retry_ms,
-                            c.warmup_ms)) {
+  } else if (checker_timing(s, rs.retry, rs.connect_timeout_ms, rs.delay_before_retry_ms,
+                            rs.warmup_ms)) {
     // read
   } else if (w == "delay_loop") {
     if (!one("seconds")) return true;
@@ -108,7 +108,7 @@ bool Parser::rs_extra_stmt(RsDraft& rs, const Stmt& s) {
       rs.delay_loop = uint32_t(std::min<uint64_t>(secs, std::numeric_limits<uint32_t>::max()));
     }
   } else if (w == "virtualhost" || w == "snmp_name") {
-    if (one("a name")) (w == "virtualhost" ? c.virtualhost : c.snmp_name) = s.args[0]->text;
+    if (one("a name")) (w == "virtualhost" ? rs.virtualhost : rs.snmp_name) = s.args[0]->text;
   } else {
     return false;
   }

@@ -531,20 +531,36 @@ void Parser::track_file(const Stmt& s) {
 void Parser::finish_checkers(VsDraft& vs, RsDraft& rs) {
   RealServerConf& r = rs.conf;
   r.checkers.clear();
+  if (rs.checkers.empty()) return;
   r.checkers.reserve(rs.checkers.size());
+  // The server's settings, each one else the service's.
+  const VirtualServerConf& v = vs.conf;
+  struct {
+    bool alpha;
+    std::optional<uint32_t> retry;
+    uint32_t delay_loop;
+    uint64_t connect_timeout_ms;
+    std::optional<uint64_t> delay_before_retry_ms, warmup_ms;
+    const std::string& virtualhost;
+  } const srv{rs.alpha.value_or(v.alpha),
+              rs.retry ? rs.retry : v.retry,
+              rs.delay_loop.value_or(v.delay_loop),
+              rs.connect_timeout_ms.value_or(v.connect_timeout_ms),
+              rs.delay_before_retry_ms ? rs.delay_before_retry_ms : v.delay_before_retry_ms,
+              rs.warmup_ms ? rs.warmup_ms : v.warmup_ms,
+              !rs.virtualhost.empty() ? rs.virtualhost : v.virtualhost};
   for (CheckerDraft& d : rs.checkers) {
     CheckerConf c = std::move(d.conf);
     c.connect_ip = d.connect_ip.value_or(r.addr);
     if (!d.connect_port) c.connect_port = r.port;
-    c.alpha = d.alpha.value_or(r.alpha);
-    c.retry = d.retry.value_or(r.retry.value_or(d.default_retry));
-    c.connect_timeout_ms = d.connect_timeout_ms.value_or(r.connect_timeout_ms);
-    c.delay_loop_ms = d.delay_loop_ms.value_or(uint64_t(r.delay_loop) * 1000);
-    c.warmup_ms = d.warmup_ms.value_or(r.warmup_ms.value_or(c.delay_loop_ms));
-    c.delay_before_retry_ms = d.delay_before_retry_ms.value_or(r.delay_before_retry_ms.value_or(
+    c.alpha = d.alpha.value_or(srv.alpha);
+    c.retry = d.retry.value_or(srv.retry.value_or(d.default_retry));
+    c.connect_timeout_ms = d.connect_timeout_ms.value_or(srv.connect_timeout_ms);
+    c.delay_loop_ms = d.delay_loop_ms.value_or(uint64_t(srv.delay_loop) * 1000);
+    c.warmup_ms = d.warmup_ms.value_or(srv.warmup_ms.value_or(c.delay_loop_ms));
+    c.delay_before_retry_ms = d.delay_before_retry_ms.value_or(srv.delay_before_retry_ms.value_or(
         d.default_delay_before_retry_ms != 0 ? d.default_delay_before_retry_ms : c.delay_loop_ms));
-    if (c.virtualhost.empty())
-      c.virtualhost = !r.virtualhost.empty() ? r.virtualhost : vs.conf.virtualhost;
+    if (c.virtualhost.empty()) c.virtualhost = srv.virtualhost;
     if (c.bindto && c.bindto->family != c.connect_ip.family) {
       error(c.loc, fmt::format("{}: bindto {} and the address checked ({}) are of different "
                                "families",

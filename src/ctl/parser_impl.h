@@ -14,6 +14,7 @@
 #include "ctl/config.h"
 #include "ctl/format.h"
 #include "ctl/lexer.h"
+#include "ctl/parser.h"
 #include "ctl/service_id.h"
 
 namespace lvs::ctl {
@@ -117,10 +118,14 @@ struct RsDraft {
   std::optional<int32_t> weight;
   std::optional<Method> method;
   const Token* lthreshold_tok = nullptr;  // the value, checked against uthreshold at the end
-  // Settings that default to the service's.
+  // Settings that default to the service's; all but inhibit go to the checkers only.
   std::optional<bool> inhibit, alpha;
   std::optional<uint32_t> delay_loop;
   std::optional<uint64_t> connect_timeout_ms;
+  std::optional<uint32_t> retry;
+  std::optional<uint64_t> delay_before_retry_ms, warmup_ms;
+  std::string virtualhost;
+  std::string snmp_name;  // read and checked; lvsd has no SNMP
   std::vector<CheckerDraft> checkers;
 };
 // A scheduler flag keyword; sh-* and mh-* name the one scheduler they apply to.
@@ -165,9 +170,9 @@ struct VsDraft {
 
 class Parser {
  public:
-  Parser(const std::vector<Token>& tokens, std::vector<Diagnostic>& diags, bool one_text = false)
-      : toks_(tokens), diags_(diags), one_text_(one_text) {}
-  Config run(size_t services_hint);
+  Parser(const std::vector<Token>& tokens, std::vector<Diagnostic>& diags, ParseHints hints = {})
+      : toks_(tokens), diags_(diags), hints_(hints) {}
+  Config run();
 
  private:
   // --- framework (parser.cc) ---
@@ -226,6 +231,16 @@ class Parser {
   void director_stmt(const Stmt& s);
 
   // --- virtual_server, real_server (parser_vs.cc) ---
+  // A virtual_server block's bytes, when its tokens are one span of one text.
+  struct BlockText {
+    SourceSpan span;  // length 0: not one span
+    uint64_t hash = 0;
+    std::string_view bytes;
+    size_t end = 0;  // the token after its '}'
+  };
+  BlockText block_text(const Stmt& s) const;
+  // A kBlock token: the running service it stands for, copied.
+  void copied_block(const Token& t);
   void virtual_server(const Stmt& s);
   void vs_stmt(VsDraft& vs, const Stmt& s);
   bool vs_extra_stmt(VsDraft& vs, const Stmt& s);  // keepalived's checker/quorum settings
@@ -272,7 +287,7 @@ class Parser {
   const std::vector<Token>& toks_;
   std::vector<Diagnostic>& diags_;
   size_t pos_ = 0;
-  bool one_text_ = false;  // every token points into one text (no include)
+  ParseHints hints_;
   size_t errors_ = 0;
   bool gave_up_ = false;
   Config cfg_;
@@ -330,6 +345,11 @@ void Parser::body(const Token& opener, std::string_view block, F&& on_stmt) {
       next();
       error(t.loc, "unexpected '{'");
       skip_block(t);
+      continue;
+    }
+    if (t.is_block()) {  // only after an error: parse_config_* then parse from nothing
+      next();
+      error(t.loc, "unexpected virtual_server");
       continue;
     }
     on_stmt(read_stmt());

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <map>
 #include <utility>
 
+#include "ctl/block_index.h"
 #include "ctl/keywords.h"
 #include "ctl/parser_impl.h"
 #include "sched/flags.h"
@@ -117,26 +119,101 @@ std::optional<uint32_t> whole_seconds(std::string_view s) {
 
 namespace {
 
-// 8 bytes a step (a 5 MB configuration in about a millisecond); never 0, which means unknown.
-uint64_t text_hash(std::string_view t) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ t.size();
-  size_t i = 0;
-  for (; i + 8 <= t.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, t.data() + i, 8);
-    h = (h ^ w) * 0xff51afd7ed558ccdull;
-    h ^= h >> 32;
-  }
-  uint64_t w = 0;
-  std::memcpy(&w, t.data() + i, t.size() - i);
-  h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 29;
-  return h == 0 ? 1 : h;
+// A copied service's locations, from where its block stood to where it stands now: the same
+// bytes, so the same lines relative to the keyword, and columns shifted on the keyword's line.
+void relocate(VirtualServerConf& vs, const SourceLoc& from, const SourceLoc& to) {
+  const auto move = [&](SourceLoc& l) {
+    if (l.line == from.line) l.column += to.column - from.column;
+    l.line += to.line - from.line;
+    l.file = to.file;
+  };
+  const auto move_rs = [&](RealServerConf& rs) {
+    move(rs.loc);
+    for (CheckerConf& c : rs.checkers) {
+      move(c.loc);
+      for (HttpUrlConf& u : c.urls) move(u.loc);
+    }
+  };
+  move(vs.loc);
+  for (RealServerConf& rs : vs.real_servers) move_rs(rs);
+  if (vs.sorry_server) move_rs(*vs.sorry_server);
+}
+
+// What makes a block read otherwise elsewhere: a virtual_server_group, a local_address_group,
+// a track_file (blocks of their own), and diagnostics (a copy would not repeat them).
+bool self_contained(const VirtualServerConf& vs) {
+  if (!vs.group.empty() || !vs.laddr_group.empty()) return false;
+  const auto no_file = [](const RealServerConf& rs) {
+    return std::none_of(rs.checkers.begin(), rs.checkers.end(),
+                        [](const CheckerConf& c) { return c.kind == CheckKind::kFile; });
+  };
+  return std::all_of(vs.real_servers.begin(), vs.real_servers.end(), no_file) &&
+         (!vs.sorry_server || no_file(*vs.sorry_server));
 }
 
 }  // namespace
 
+Parser::BlockText Parser::block_text(const Stmt& s) const {
+  const uint32_t id = s.kw->text_id;
+  if (s.open == nullptr || hints_.texts == nullptr || id >= hints_.texts->size()) return {};
+  // The statement, its '{' and the block up to its '}': all of one text (no include inside).
+  for (const Token* t = s.kw; t != &toks_[pos_]; ++t) {
+    if (t->text_id != id) return {};
+  }
+  size_t i = pos_;
+  for (int depth = 1; depth > 0; ++i) {
+    const Token& t = toks_[i];
+    if (t.is_eof() || t.text_id != id) return {};
+    depth += t.is_open() ? 1 : t.is_close() ? -1 : 0;
+  }
+  const std::string& text = (*hints_.texts)[id];
+  const char* first = s.kw->text.data();
+  const char* last = toks_[i - 1].text.data();
+  if (first < text.data() || last < first || last >= text.data() + text.size() ||
+      text.size() > UINT32_MAX) {
+    return {};
+  }
+  // An include read nothing into the block (an empty file): its bytes still name the file.
+  if (hints_.include_sites != nullptr) {
+    const auto& sites = *hints_.include_sites;  // sorted
+    const auto it = std::lower_bound(sites.begin(), sites.end(), first, std::less<>());
+    if (it != sites.end() && std::less_equal<>()(*it, last)) return {};
+  }
+  BlockText b;
+  b.bytes = std::string_view(first, size_t(last - first) + 1);
+  b.span = SourceSpan{id, uint32_t(first - text.data()), uint32_t(b.bytes.size())};
+  b.hash = text_hash(b.bytes);
+  b.end = i;
+  return b;
+}
+
+void Parser::copied_block(const Token& t) {
+  const auto it = hints_.blocks != nullptr ? hints_.blocks->find(t.text.data())
+                                           : decltype(hints_.blocks->end()){};
+  if (hints_.blocks == nullptr || it == hints_.blocks->end() || hints_.texts == nullptr ||
+      t.text_id >= hints_.texts->size()) {
+    error(t.loc, "internal: a copied virtual_server block without its service");
+    return;
+  }
+  const VirtualServerConf& old = hints_.previous->services[it->second];
+  if (const auto first = vs_keys_.find(old.key); first != vs_keys_.end()) {
+    error(t.loc, fmt::format("duplicate virtual_server {} (first at {})", old.key.to_string(),
+                             where(first->second)));
+    return;
+  }
+  VirtualServerConf& vs = cfg_.services.emplace_back(old);
+  clear_runtime(vs);
+  relocate(vs, old.loc, t.loc);
+  const std::string& text = (*hints_.texts)[t.text_id];
+  vs.source = SourceSpan{t.text_id, uint32_t(t.text.data() - text.data()), uint32_t(t.text.size())};
+  vs_keys_.emplace(vs.key, vs.loc);
+  if (hints_.reused != nullptr) ++*hints_.reused;
+}
+
 void Parser::virtual_server(const Stmt& s) {
+  const BlockText block = block_text(s);
+  const size_t services_before = cfg_.services.size();
+  const size_t diags_before = diags_.size();
   VsDraft vs;
   vs.conf.loc = s.kw->loc;
   vs.errors_before = errors_;
@@ -193,12 +270,7 @@ void Parser::virtual_server(const Stmt& s) {
   if (!need_block(s)) return;
   body(s.open != nullptr ? *s.open : *s.kw, "virtual_server",
        [&](const Stmt& st) { vs_stmt(vs, st); });
-  if (one_text_ && pos_ > 0 && toks_[pos_ - 1].is_close()) {
-    const char* first = s.kw->text.data();
-    const char* last = toks_[pos_ - 1].text.data();
-    if (last >= first)
-      vs.conf.source_hash = text_hash(std::string_view(first, size_t(last - first) + 1));
-  }
+  vs.conf.source_hash = block.hash;
   if (vs.group_name != nullptr || (!a.empty() && a[0]->text == "group")) {
     if (!vs.ok || gave_up()) return;
     // Expanded when read if its group is known; else once the whole file is.
@@ -211,6 +283,10 @@ void Parser::virtual_server(const Stmt& s) {
     return;
   }
   finish_vs(vs);
+  if (block.span.length != 0 && cfg_.services.size() == services_before + 1 &&
+      diags_.size() == diags_before && self_contained(cfg_.services.back())) {
+    cfg_.services.back().source = block.span;
+  }
 }
 
 void Parser::vs_stmt(VsDraft& vs, const Stmt& s) {
@@ -607,12 +683,6 @@ void Parser::finish_rs(VsDraft& vs, RsDraft& rs, net::Family family) {
   const core::ServiceKey& key = vs.conf.key;
   // keepalived's validate_check_config(): unset checker settings are the service's.
   c.inhibit_on_failure = rs.inhibit.value_or(vs.conf.inhibit_on_failure);
-  c.alpha = rs.alpha.value_or(vs.conf.alpha);
-  c.delay_loop = rs.delay_loop.value_or(vs.conf.delay_loop);
-  c.connect_timeout_ms = rs.connect_timeout_ms.value_or(vs.conf.connect_timeout_ms);
-  if (!c.retry) c.retry = vs.conf.retry;
-  if (!c.delay_before_retry_ms) c.delay_before_retry_ms = vs.conf.delay_before_retry_ms;
-  if (!c.warmup_ms) c.warmup_ms = vs.conf.warmup_ms;
   // The server's own lvs_method, else the service's lb_kind with its tunnel options.
   if (rs.method) {
     c.fwd = rs.method->fwd;

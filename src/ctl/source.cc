@@ -1,5 +1,7 @@
 #include "ctl/source.h"
 
+#include "ctl/block_index.h"
+
 #include <fmt/format.h>
 #include <glob.h>
 #include <sys/stat.h>
@@ -58,18 +60,27 @@ bool read_file(const std::string& path, std::string& out) {
 
 class Reader {
  public:
-  Reader(std::vector<Diagnostic>& diags, bool allow_include)
-      : diags_(diags), allow_include_(allow_include) {}
+  Reader(std::vector<Diagnostic>& diags, bool allow_include, const Config* running)
+      : diags_(diags), allow_include_(allow_include) {
+    if (running != nullptr) blocks_.emplace(*running);
+  }
 
-  // Lexes `text` into out_, following its includes; returns where the text ends.
-  SourceLoc add_text(std::string_view text, const std::string& name, const std::string& dir) {
+  // Lexes texts_[id] into out_, following its includes; `depth`: braces open where it stands.
+  // Returns where the text ends.
+  SourceLoc add_text(uint32_t id, const std::string& name, const std::string& dir, int depth) {
+    const std::string_view text = texts_[id];
     // A keepalived.conf averages a token per 6 to 8 bytes: one allocation, not twenty doublings
     // of a 50 MB vector.
     out_.reserve(out_.size() + text.size() / 6 + 16);
     const size_t first = out_.size();
     LexNotes notes;
-    const SourceLoc end = lex(text, name, out_, diags_, texts_, &notes);
+    LexOptions opts;
+    opts.text_id = id;
+    opts.depth = depth;
+    if (blocks_ && !blocks_->empty()) opts.blocks = &*blocks_;
+    const SourceLoc end = lex(text, name, out_, diags_, texts_, &notes, opts);
     virtual_servers_ += notes.virtual_servers;
+    found_.insert(notes.blocks.begin(), notes.blocks.end());
     if (!notes.includes) return end;
     included_ = true;
     // Includes splice other files in where they stand.
@@ -79,12 +90,15 @@ class Reader {
     for (size_t i = 0; i < lexed.size(); ++i) {
       const IncludeKind* kind = include_kind(lexed[i]);
       if (kind == nullptr) {
+        if (lexed[i].is_open()) ++depth;
+        if (lexed[i].is_close()) depth = std::max(depth - 1, 0);
         out_.push_back(std::move(lexed[i]));
         continue;
       }
+      include_sites_.push_back(lexed[i].text.data());
       size_t j = i + 1;
       while (j < lexed.size() && lexed[j].is_word() && !lexed[j].stmt_start) ++j;
-      include(lexed[i], *kind, std::span(lexed).subspan(i + 1, j - i - 1), dir);
+      include(lexed[i], *kind, std::span(lexed).subspan(i + 1, j - i - 1), dir, depth);
       i = j - 1;
     }
     return end;
@@ -92,7 +106,8 @@ class Reader {
 
   // Reads one file; `at` is where it was asked for (the include pattern, or the file itself).
   // Returns where the file ends, or nullopt when it could not be read.
-  std::optional<SourceLoc> add_file(const std::string& path, const SourceLoc& at, bool must_read) {
+  std::optional<SourceLoc> add_file(const std::string& path, const SourceLoc& at, bool must_read,
+                                    int depth) {
     namespace fs = std::filesystem;
     if (open_.size() >= kMaxIncludeDepth) {
       report(at, fmt::format("includes nested deeper than {}", kMaxIncludeDepth), false);
@@ -109,6 +124,7 @@ class Reader {
       report(at, fmt::format("cannot read '{}': it is a directory", path), !must_read);
       return std::nullopt;
     }
+    const auto id = uint32_t(texts_.size());
     std::string& text = texts_.emplace_back();
     if (!read_file(path, text)) {
       texts_.pop_back();
@@ -116,18 +132,33 @@ class Reader {
       return std::nullopt;
     }
     open_.push_back(key);
-    SourceLoc end = add_text(text, path, fs::path(path).parent_path().string());
+    SourceLoc end = add_text(id, path, fs::path(path).parent_path().string(), depth);
     open_.pop_back();
     return end;
   }
 
+  // A text that is no file: kept like one, so that the configuration keeps it too.
+  SourceLoc add_copy(std::string_view text, const std::string& name) {
+    const auto id = uint32_t(texts_.size());
+    texts_.emplace_back(text);
+    return add_text(id, name, "", 0);
+  }
+
   TokenList take() {
-    return TokenList{std::move(out_), std::move(texts_), virtual_servers_, included_};
+    TokenList t;
+    t.tokens = std::move(out_);
+    t.texts = std::move(texts_);
+    t.virtual_servers = virtual_servers_;
+    t.included = included_;
+    std::sort(include_sites_.begin(), include_sites_.end(), std::less<>());
+    t.include_sites = std::move(include_sites_);
+    t.blocks = std::move(found_);
+    return t;
   }
 
  private:
   void include(const Token& kw, const IncludeKind& kind, std::span<const Token> args,
-               const std::string& dir) {
+               const std::string& dir, int depth) {
     if (!allow_include_) {
       report(kw.loc, fmt::format("'{}' needs a configuration file: text has no directory", kw.text),
              false);
@@ -153,7 +184,7 @@ class Reader {
     // Relative names are relative to the including file, as keepalived resolves them.
     if (pattern.front() != '/' && !dir.empty()) pattern = dir + "/" + pattern;
     if (pattern.find_first_of("*?[{") == std::string::npos) {
-      add_file(pattern, arg.loc, kind.must_read);
+      add_file(pattern, arg.loc, kind.must_read, depth);
       return;
     }
     glob_t g{};
@@ -168,7 +199,7 @@ class Reader {
         // Directories a wildcard happens to match are not configuration files.
         std::error_code ec;
         if (std::filesystem::is_directory(g.gl_pathv[i], ec)) continue;
-        add_file(g.gl_pathv[i], arg.loc, kind.must_read);
+        add_file(g.gl_pathv[i], arg.loc, kind.must_read, depth);
       }
     }
     globfree(&g);
@@ -184,6 +215,9 @@ class Reader {
   TextStore texts_;
   size_t virtual_servers_ = 0;
   bool included_ = false;
+  std::vector<const char*> include_sites_;
+  std::optional<BlockIndex> blocks_;  // the running configuration's blocks, on a reload
+  boost::unordered_flat_map<const char*, uint32_t> found_;
   std::vector<std::string> open_;  // files being read, outermost first
 };
 
@@ -197,18 +231,19 @@ Token eof_at(SourceLoc loc) {
 
 }  // namespace
 
-TokenList tokens_of_file(const std::string& path, std::vector<Diagnostic>& diags) {
-  Reader r(diags, true);
-  const std::optional<SourceLoc> end = r.add_file(path, SourceLoc{path, 0, 0}, true);
+TokenList tokens_of_file(const std::string& path, std::vector<Diagnostic>& diags,
+                         const Config* running) {
+  Reader r(diags, true, running);
+  const std::optional<SourceLoc> end = r.add_file(path, SourceLoc{path, 0, 0}, true, 0);
   TokenList out = r.take();
   out.tokens.push_back(eof_at(end.value_or(SourceLoc{path, 0, 0})));
   return out;
 }
 
 TokenList tokens_of_text(std::string_view text, const std::string& name,
-                         std::vector<Diagnostic>& diags) {
-  Reader r(diags, false);
-  SourceLoc end = r.add_text(text, name, "");
+                         std::vector<Diagnostic>& diags, const Config* running) {
+  Reader r(diags, false, running);
+  SourceLoc end = r.add_copy(text, name);
   TokenList out = r.take();
   out.tokens.push_back(eof_at(end));
   return out;

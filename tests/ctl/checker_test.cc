@@ -21,8 +21,6 @@ TEST(CheckerSettings, DefaultsAreKeepalived) {
   const RealServerConf& rs = vs.real_servers.at(0);
   EXPECT_TRUE(rs.alive);
   EXPECT_FALSE(rs.inhibit_on_failure);
-  EXPECT_EQ(rs.delay_loop, 60u);
-  EXPECT_EQ(rs.connect_timeout_ms, 5000u);
   EXPECT_TRUE(rs.checkers.empty());
 }
 
@@ -49,9 +47,11 @@ TEST(CheckerSettings, EveryKeywordIsStored) {
       "  sorry_server_inhibit\n"
       "  real_server 198.18.1.1 80 {\n"
       "    weight 2\n"
+      "    HTTP_GET {\n      url {\n        path /\n      }\n    }\n"
       "  }\n"
       "  real_server 198.18.1.2 80 {\n"
       "    weight 2\n"
+      "    HTTP_GET {\n      url {\n        path /\n      }\n    }\n"
       "    inhibit_on_failure off\n"
       "    alpha no\n"
       "    retry 7\n"
@@ -84,25 +84,32 @@ TEST(CheckerSettings, EveryKeywordIsStored) {
   EXPECT_EQ(vs.sorry_server->weight, 1);
   EXPECT_EQ(vs.sorry_server->fwd, core::Fwd::kNat);
   EXPECT_TRUE(vs.sorry_server_inhibit);
-  // The first server takes the service's settings, the second has its own.
-  const RealServerConf& a = vs.real_servers.at(0);
-  EXPECT_TRUE(a.inhibit_on_failure && a.alpha);
+  // The first server takes the service's settings, the second has its own; its checkers get
+  // them (a server keeps only inhibit_on_failure).
+  const RealServerConf& rs_a = vs.real_servers.at(0);
+  EXPECT_TRUE(rs_a.inhibit_on_failure);
+  ASSERT_EQ(rs_a.checkers.size(), 1u);
+  const CheckerConf& a = rs_a.checkers[0];
+  EXPECT_TRUE(a.alpha);
   EXPECT_EQ(a.retry, 4u);
-  EXPECT_EQ(a.delay_loop, 10u);
+  EXPECT_EQ(a.delay_loop_ms, 10000u);
   EXPECT_EQ(a.connect_timeout_ms, 2u);
   EXPECT_EQ(a.delay_before_retry_ms, 2500u);
   EXPECT_EQ(a.warmup_ms, 0u);
-  const RealServerConf& b = vs.real_servers.at(1);
-  EXPECT_FALSE(b.inhibit_on_failure || b.alpha);
+  EXPECT_EQ(a.virtualhost, "www.example.org");
+  const RealServerConf& rs_b = vs.real_servers.at(1);
+  EXPECT_FALSE(rs_b.inhibit_on_failure);
+  ASSERT_EQ(rs_b.checkers.size(), 1u);
+  const CheckerConf& b = rs_b.checkers[0];
+  EXPECT_FALSE(b.alpha);
   EXPECT_EQ(b.retry, 7u);
-  EXPECT_EQ(b.delay_loop, 3u);  // seconds, rounded up
+  EXPECT_EQ(b.delay_loop_ms, 3000u);  // whole seconds, rounded up
   EXPECT_EQ(b.connect_timeout_ms, 3000u);
   EXPECT_EQ(b.delay_before_retry_ms, 1000u);
   EXPECT_EQ(b.warmup_ms, 9000u);
   EXPECT_EQ(b.virtualhost, "rs.example.org");
-  EXPECT_EQ(b.snmp_name, "rs2");
-  EXPECT_EQ(b.notify_up, "/bin/up.sh");
-  EXPECT_EQ(b.notify_down, "/bin/down.sh x");
+  EXPECT_EQ(rs_b.notify_up, "/bin/up.sh");
+  EXPECT_EQ(rs_b.notify_down, "/bin/down.sh x");
 }
 
 TEST(CheckerSettings, CheckerBlocksAreRead) {

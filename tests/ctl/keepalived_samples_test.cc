@@ -201,7 +201,7 @@ TEST(KeepalivedSamples, Quorum) {
   EXPECT_EQ(vs.hysteresis, 2u);
   EXPECT_TRUE(vs.alpha && vs.omega);
   EXPECT_EQ(vs.quorum_up, "/usr/local/sbin/quorum-up.sh");
-  EXPECT_TRUE(vs.real_servers[0].alpha);  // taken from the service
+  EXPECT_TRUE(vs.real_servers[0].checkers.at(0).alpha);  // taken from the service
   // The checker: its own port and timeout, alpha from the service, the rest keepalived's.
   const CheckerConf& tcp = vs.real_servers[9].checkers.at(0);
   EXPECT_EQ(tcp.kind, CheckKind::kTcp);
