@@ -494,6 +494,11 @@ durations=$(sed -nE 's/.*configuration reloaded: ([0-9]+) changes? in ([0-9.]+) 
     if (NR == 0) { print "none logged"; exit }
     printf "%d logged, %d changes, ms min %.1f median %.1f p95 %.1f max %.1f", NR, c, d[1],
       d[int((NR + 1) / 2)], d[int(NR * 0.95 + 0.5)], d[NR] }')
+# Services whose block was written as before are copied from the running config, not parsed.
+copied=$(sed -nE 's/.*reading [0-9.]+ ms, ([0-9]+) of ([0-9]+) services as before.*/\1 \2/p' \
+  "$E2E_TMP/lvsd.log" | awk '{ c += $1; t += $2 } END { printf "%d %d", c, t }')
+[ "${copied%% *}" -gt 0 ] || fail "no reload copied an unchanged service ($copied)"
+e2e_log "ok: reloads copied ${copied%% *} of ${copied##* } services written as before"
 stats_refresh
 drops=$(jq -c '.drops | with_entries(select(.value > 0))' "$STATS_NOW")
 e2e_log "lvsd drops: $drops"
