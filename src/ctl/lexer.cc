@@ -52,7 +52,7 @@ SourceLoc lex(std::string_view text, const std::string& file, std::vector<Token>
   size_t line_begin = 0;
   bool line_start = true;  // no token yet on this line, or the last one was a brace
   size_t i = 0;
-  int depth = opts.depth;  // as the parser counts: a stray '}' at the top closes nothing
+  int depth = opts.depth;     // as the parser counts: a stray '}' at the top closes nothing
   const FileName name(file);  // shared by every token of the text
   const auto loc_at = [&](size_t pos) { return SourceLoc{name, line, int(pos - line_begin) + 1}; };
   const auto push = [&](Token::Kind kind, std::string_view word, size_t pos, bool quoted) {

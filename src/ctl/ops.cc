@@ -222,13 +222,13 @@ std::vector<Op> diff(const Config& from, const Config& to) {
       std::vector<RealServerConf> a, b;
       const auto& x = held_servers(vs, a);
       const auto& y = held_servers(old, b);
-      const bool same = x.size() == y.size() &&
-                        std::equal(x.begin(), x.end(), y.begin(),
-                                   [](const RealServerConf& p, const RealServerConf& q) {
-                                     return p.addr == q.addr && p.port == q.port &&
-                                            same_settings(p, q);
-                                   }) &&
-                        same_service_settings(old, vs);
+      const bool same =
+          x.size() == y.size() &&
+          std::equal(x.begin(), x.end(), y.begin(),
+                     [](const RealServerConf& p, const RealServerConf& q) {
+                       return p.addr == q.addr && p.port == q.port && same_settings(p, q);
+                     }) &&
+          same_service_settings(old, vs);
       if (!same) std::abort();
 #endif
       continue;

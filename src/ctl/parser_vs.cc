@@ -188,14 +188,18 @@ Parser::BlockText Parser::block_text(const Stmt& s) const {
 }
 
 void Parser::copied_block(const Token& t) {
-  const auto it = hints_.blocks != nullptr ? hints_.blocks->find(t.text.data())
-                                           : decltype(hints_.blocks->end()){};
-  if (hints_.blocks == nullptr || it == hints_.blocks->end() || hints_.texts == nullptr ||
-      t.text_id >= hints_.texts->size()) {
+  std::optional<uint32_t> index;
+  if (hints_.blocks != nullptr && hints_.previous != nullptr && hints_.texts != nullptr &&
+      t.text_id < hints_.texts->size()) {
+    if (const auto it = hints_.blocks->find(t.text.data()); it != hints_.blocks->end()) {
+      index = it->second;
+    }
+  }
+  if (!index || *index >= hints_.previous->services.size()) {
     error(t.loc, "internal: a copied virtual_server block without its service");
     return;
   }
-  const VirtualServerConf& old = hints_.previous->services[it->second];
+  const VirtualServerConf& old = hints_.previous->services[*index];
   if (const auto first = vs_keys_.find(old.key); first != vs_keys_.end()) {
     error(t.loc, fmt::format("duplicate virtual_server {} (first at {})", old.key.to_string(),
                              where(first->second)));

@@ -1,7 +1,5 @@
 #include "ctl/source.h"
 
-#include "ctl/block_index.h"
-
 #include <fmt/format.h>
 #include <glob.h>
 #include <sys/stat.h>
@@ -14,6 +12,8 @@
 #include <iterator>
 #include <optional>
 #include <span>
+
+#include "ctl/block_index.h"
 
 namespace lvs::ctl {
 

@@ -15,8 +15,8 @@ namespace lvs::ctl {
 struct TokenList {
   std::vector<Token> tokens;  // ends with one kEof token, at the end of the main file or text
   TextStore texts;
-  size_t virtual_servers = 0;  // virtual_server statements, a hint for the parser
-  bool included = false;       // tokens of more than one file (an include was followed)
+  size_t virtual_servers = 0;              // virtual_server statements, a hint for the parser
+  bool included = false;                   // tokens of more than one file (an include was followed)
   std::vector<const char*> include_sites;  // where include keywords stand in texts, sorted
   // The kBlock tokens (by their text's first byte): the running service each one is.
   boost::unordered_flat_map<const char*, uint32_t> blocks;

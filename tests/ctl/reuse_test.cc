@@ -227,10 +227,11 @@ TEST_F(ReuseFiles, ABlockWithAnIncludeInsideIsParsed) {
 // An include that read nothing leaves no token in the block, but its file may fill later.
 TEST_F(ReuseFiles, ABlockWithAnEmptyIncludeIsParsed) {
   write("rs.conf", "");
-  const std::string main = write(
-      "main.conf",
-      "virtual_server 198.18.0.1 80 {\n  protocol TCP\n  real_server 198.19.0.1 80 {\n  }\n"
-      "  include rs.conf\n}\n" + service(2));
+  const std::string main =
+      write("main.conf",
+            "virtual_server 198.18.0.1 80 {\n  protocol TCP\n  real_server 198.19.0.1 80 {\n  }\n"
+            "  include rs.conf\n}\n" +
+                service(2));
   const ParseResult a = parse_config_file(main);
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a.config->services[0].source.length, 0u);
