@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,9 +38,9 @@ std::string reach_message(const std::string& path, const std::string& why) {
          ")?\n";
 }
 
-// GET `target`: the JSON body, or what to print on stderr (then exit 1).
-std::variant<json, std::string> get_json(const std::string& path, const std::string& target) {
-  const ApiAnswer a = api_call(path, "GET", target);
+// What to print on stderr (then exit 1) for an answer to GET `target` other than 200.
+std::optional<std::string> get_failure(const std::string& path, const std::string& target,
+                                       const ApiAnswer& a) {
   if (!a.reached) return reach_message(path, a.error);
   if (a.status != 200) {
     std::string msg =
@@ -47,9 +48,31 @@ std::variant<json, std::string> get_json(const std::string& path, const std::str
     if (msg.back() != '\n') msg += '\n';
     return msg;
   }
+  return std::nullopt;
+}
+
+std::string not_json_message(const std::string& target) {
+  return "lvsd's answer to GET " + target + " is not JSON\n";
+}
+
+// GET `target`: the JSON body, or what to print on stderr (then exit 1).
+std::variant<json, std::string> get_json(const std::string& path, const std::string& target) {
+  const ApiAnswer a = api_call(path, "GET", target);
+  if (auto err = get_failure(path, target, a)) return std::move(*err);
   json out = json::parse(a.body, nullptr, false);
-  if (out.is_discarded()) return "lvsd's answer to GET " + target + " is not JSON\n";
+  if (out.is_discarded()) return not_json_message(target);
   return out;
+}
+
+// GET /v1/state as the model, read service by service (model_from_state_text, no whole tree),
+// or what to print on stderr.
+std::variant<ListModel, std::string> get_state(const std::string& path) {
+  const std::string target = "/v1/state";
+  const ApiAnswer a = api_call(path, "GET", target);
+  if (auto err = get_failure(path, target, a)) return std::move(*err);
+  std::optional<ListModel> m = model_from_state_text(a.body);
+  if (!m) return not_json_message(target);
+  return std::move(*m);
 }
 
 ListOptions list_options(const Command& c) {
@@ -79,12 +102,12 @@ ListOptions list_options(const Command& c) {
 
 int run_list(const Command& c, bool save) {
   const std::string path = socket_path();
-  auto st = get_json(path, "/v1/state");
+  auto st = get_state(path);
   if (auto* err = std::get_if<std::string>(&st)) {
     std::fputs(err->c_str(), stderr);
     return 1;
   }
-  ListModel m = model_from_state(std::get<json>(st));
+  ListModel& m = std::get<ListModel>(st);
   // Names unless -n, as ipvsadm's addrport_to_anyname (for -S too).
   const OsReverseResolver names;
   const bool numeric = c.format & kFmtNumeric;

@@ -1,7 +1,8 @@
 // What an ipvsadm listing shows, as plain data: the IPVS table (services and their real servers),
 // the connection entries (-c), the timeouts (--timeout) and the sync daemons (--daemon). lvsadm
 // fills it from lvsd's JSON API; list.h turns it into ipvsadm 1.31's text. Independent of the
-// engine on purpose: only what ipvsadm gets from the kernel, in the kernel's terms.
+// engine on purpose: only what ipvsadm gets from the kernel, in the kernel's terms. Each struct
+// compares member for member (==), so that tests can hold two readers of lvsd's JSON equal.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,8 @@ struct Stats {
   uint64_t outpkts = 0;
   uint64_t inbytes = 0;
   uint64_t outbytes = 0;
+
+  bool operator==(const Stats&) const = default;
 };
 
 // Estimated rates per second.
@@ -29,6 +32,8 @@ struct Rates {
   uint64_t outpps = 0;
   uint64_t inbps = 0;
   uint64_t outbps = 0;
+
+  bool operator==(const Rates&) const = default;
 };
 
 // IP_VS_CONN_F_MASQ/LOCALNODE/TUNNEL/DROUTE, plus lvs's FULLNAT, which IPVS lacks.
@@ -54,6 +59,8 @@ struct RealServer {
   TunCsum tun_csum = TunCsum::kNoCsum;
   Stats stats;
   Rates rates;
+
+  bool operator==(const RealServer&) const = default;
 };
 
 struct Service {
@@ -77,11 +84,15 @@ struct Service {
   std::vector<RealServer> servers;
 
   net::Family family() const { return fwmark != 0 ? fwmark_af : addr.family; }
+
+  bool operator==(const Service&) const = default;
 };
 
 struct Endpoint {
   net::IpAddr addr;
   uint16_t port = 0;
+
+  bool operator==(const Endpoint&) const = default;
 };
 
 // One line of /proc/net/ip_vs_conn.
@@ -99,12 +110,16 @@ struct Connection {
   // Persistence engine data (--persistent-conn); shown only when both are present.
   std::string pe_name;
   std::string pe_data;
+
+  bool operator==(const Connection&) const = default;
 };
 
 struct Timeouts {
   int tcp = 900;
   int tcp_fin = 120;
   int udp = 300;
+
+  bool operator==(const Timeouts&) const = default;
 };
 
 enum class SyncRole : uint8_t { kNone, kMaster, kBackup };
@@ -117,6 +132,8 @@ struct SyncDaemon {
   net::IpAddr mcast_group;   // family kNone: not shown
   uint16_t mcast_port = 0;   // 0: not shown
   uint8_t mcast_ttl = 0;     // 0: not shown
+
+  bool operator==(const SyncDaemon&) const = default;
 };
 
 struct ListModel {
@@ -126,6 +143,8 @@ struct ListModel {
   std::vector<Connection> connections;  // in the kernel's (hash) order: -c does not sort
   Timeouts timeouts;
   std::vector<SyncDaemon> daemons;  // master first, then backup, as the kernel reports them
+
+  bool operator==(const ListModel&) const = default;
 };
 
 }  // namespace lvs::adm

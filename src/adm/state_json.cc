@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <limits>
+#include <optional>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -142,20 +144,56 @@ Service service_of(const json& js) {
   return s;
 }
 
-}  // namespace
-
-ListModel model_from_state(const json& st) {
-  ListModel m;
+// What the state document holds besides its services.
+void read_globals(const json& st, ListModel& m) {
   m.conn_tab_size = num<uint32_t>(st, "conn_capacity", 4096);
   const json& t = member(st, "timeouts");
   m.timeouts.tcp = num<int>(t, "tcp", 900);
   m.timeouts.tcp_fin = num<int>(t, "tcp_fin", 120);
   m.timeouts.udp = num<int>(t, "udp", 300);
+}
+
+}  // namespace
+
+ListModel model_from_state(const json& st) {
+  ListModel m;
+  read_globals(st, m);
   const json& services = member(st, "services");
   if (services.is_array()) {
     m.services.reserve(services.size());
     for (const json& js : services) m.services.push_back(service_of(js));
   }
+  return m;
+}
+
+std::optional<ListModel> model_from_state_text(std::string_view text) {
+  using Event = json::parse_event_t;
+  ListModel m;
+  bool services_key = false;  // the top-level member being read is "services"
+  bool in_services = false;   // inside its array
+  // nlohmann's depth: 1 for the top-level object's keys and values (an array value starts and
+  // ends at 1), 2 for the elements of such an array.
+  const json::parser_callback_t take = [&](int depth, Event event, json& parsed) {
+    if (depth == 1) {
+      if (event == Event::key) {
+        services_key = parsed == "services";
+        if (services_key) m.services.clear();  // a repeated key: the last counts, as in a tree
+      } else if (event == Event::array_start || event == Event::array_end) {
+        in_services = services_key && event == Event::array_start;
+      }
+      return true;
+    }
+    // A whole element of the services array: into the model, out of the tree.
+    if (depth == 2 && in_services &&
+        (event == Event::object_end || event == Event::array_end || event == Event::value)) {
+      m.services.push_back(service_of(parsed));
+      return false;
+    }
+    return true;
+  };
+  const json root = json::parse(text, take, /*allow_exceptions=*/false);
+  if (root.is_discarded()) return std::nullopt;
+  read_globals(root, m);
   return m;
 }
 
