@@ -32,20 +32,7 @@ ip -n "$E2E_PREFIX-dir" -6 addr add "$LADDR6/64" dev d-int nodad
 for rs in "${RS_NAMES[@]}"; do
   d=$E2E_TMP/nginx-$rs
   mkdir -p "$d"
-  cat >"$d/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $d/body;
-    proxy_temp_path $d/proxy;
-    fastcgi_temp_path $d/fastcgi;
-    uwsgi_temp_path $d/uwsgi;
-    scgi_temp_path $d/scgi;
+  nginx_conf "$d" 4096 >"$d/nginx.conf" <<CONF
     keepalive_requests 1000000;
     server {
         listen 80;
@@ -56,7 +43,6 @@ http {
         listen 81 proxy_protocol;
         location / { default_type text/plain; return 200 "$rs \$proxy_protocol_addr\n"; }
     }
-}
 CONF
   bg "$rs" "$E2E_TMP/nginx-$rs.log" nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf"
 done

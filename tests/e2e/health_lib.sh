@@ -141,20 +141,7 @@ hl_nginx() {
     listen="listen $port ssl; ssl_certificate $HL_CERT; ssl_certificate_key $HL_KEY;"
     sni='if ($ssl_server_name != "health.test") { return 421 "no sni\n"; }'
   fi
-  cat >"$d/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $d/body;
-    proxy_temp_path $d/proxy;
-    fastcgi_temp_path $d/fastcgi;
-    uwsgi_temp_path $d/uwsgi;
-    scgi_temp_path $d/scgi;
+  nginx_conf "$d" 1024 >"$d/nginx.conf" <<EOF
     server {
         $listen
         location / {
@@ -169,7 +156,6 @@ http {
             try_files /health.txt =404;
         }
     }
-}
 EOF
   bg "$rs" "$E2E_TMP/ng-$rs-$tag.log" nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf"
   HL_PID[$rs/$tag]=$BG_PID

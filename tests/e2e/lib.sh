@@ -387,6 +387,29 @@ mac_of() {  # BOX IFACE
 # ---------------------------------------------------------------------------------------------
 # Real servers
 
+# nginx_conf DIR CONNECTIONS <<<LINES: a foreground nginx configuration whose pid, logs and
+# temporary files are in DIR, with the lines read from stdin inside its http block.
+nginx_conf() {
+  local d=$1
+  cat <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections $2; }
+http {
+    access_log off;
+    client_body_temp_path $d/body;
+    proxy_temp_path $d/proxy;
+    fastcgi_temp_path $d/fastcgi;
+    uwsgi_temp_path $d/uwsgi;
+    scgi_temp_path $d/scgi;
+EOF
+  cat
+  echo "}"
+}
+
 # rs_start_nginx [PORT...]: nginx on every real server (default port 80), answering every
 # request with the server's name ("rs1\n"); keep-alive without a request cap, for wrk.
 rs_start_nginx() {
@@ -399,20 +422,7 @@ rs_start_nginx() {
   for rs in "${RS_NAMES[@]}"; do
     d=$E2E_TMP/nginx-$rs
     mkdir -p "$d"
-    cat >"$d/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $d/body;
-    proxy_temp_path $d/proxy;
-    fastcgi_temp_path $d/fastcgi;
-    uwsgi_temp_path $d/uwsgi;
-    scgi_temp_path $d/scgi;
+    nginx_conf "$d" 4096 >"$d/nginx.conf" <<EOF
     keepalive_requests 1000000;
     keepalive_timeout 60s;
     server {
@@ -421,7 +431,6 @@ $listen        location / {
             return 200 "$rs\n";
         }
     }
-}
 EOF
     bg "$rs" "$E2E_TMP/nginx-$rs.log" nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf"
   done
