@@ -360,8 +360,10 @@ t0=$(hl_ms)
 samples=$T/rise.samples
 : >"$samples"
 while :; do
-  now=$(hl_ms)
+  # The time once the answer is in: a stamp taken before the query could precede the check
+  # whose success the answer already shows.
   w=$(hl_weight "$svc" "$ip1:85")
+  now=$(hl_ms)
   echo "$now $w" >>"$samples"
   [ "$w" = absent ] || break
   ((now < t0 + 8000)) || fail "rise: rs1 did not return within 8 s: $(hl_checks "$svc" "$ip1:85")"
