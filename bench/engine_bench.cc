@@ -90,8 +90,11 @@ core::RouteTable make_routes() {
   return core::RouteTable(std::move(ifaces), std::move(routes), std::move(neighs));
 }
 
+// shared_servers: a second service (the next port) on the same real servers, so every new
+// NAT connection checks that no live one holds its 4-tuple at the server (nat_tuple.cc).
 std::unique_ptr<core::Engine> make_engine(uint8_t proto, uint32_t capacity,
-                                          const core::RouteTable& routes) {
+                                          const core::RouteTable& routes,
+                                          bool shared_servers = false) {
   core::EngineConfig cfg;
   cfg.conn_capacity = capacity;
   cfg.hash_seed = kSeed;
@@ -109,6 +112,19 @@ std::unique_ptr<core::Engine> make_engine(uint8_t proto, uint32_t capacity,
     d.fwd = core::Fwd::kNat;
     d.weight = 1;
     if (!e->add_dest(svc.key, d)) std::abort();
+  }
+  if (shared_servers) {
+    core::ServiceSpec other = svc;
+    other.key.port = kVport + 1;
+    if (!e->add_service(other)) std::abort();
+    for (int k = 0; k < kReals; ++k) {
+      core::DestSpec d;
+      d.addr = v4(kRealBase + k);
+      d.port = kRport;
+      d.fwd = core::Fwd::kNat;
+      d.weight = 1;
+      if (!e->add_dest(other.key, d)) std::abort();
+    }
   }
   e->set_routes(&routes);
   return e;
@@ -385,13 +401,14 @@ void BM_Established(benchmark::State& state) {
   state.counters["conns"] = double(e.conns().size());
 }
 
-// args: proto. A fresh engine per run; each packet opens a connection to a distinct client
-// endpoint. The table is sized so it never fills.
+// args: proto, shared (another service on the same real servers: the 4-tuple check runs). A
+// fresh engine per run; each packet opens a connection to a distinct client endpoint. The
+// table is sized so it never fills.
 void BM_NewFlow(benchmark::State& state) {
   const auto proto = uint8_t(state.range(0));
   const uint32_t max_flows = uint32_t(state.max_iterations) * kRound;
   const core::RouteTable routes = make_routes();
-  auto engine = make_engine(proto, std::bit_ceil(max_flows + 1), routes);
+  auto engine = make_engine(proto, std::bit_ceil(max_flows + 1), routes, state.range(1) != 0);
   core::Engine& e = *engine;
   const auto tmpl = template_frame(proto, net::kTcpSyn, net::mac(0x10), net::mac(1));
   Ring ring;
@@ -504,9 +521,8 @@ void established_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Established)->Apply(established_args)->UseManualTime()->Unit(benchmark::kMicrosecond);
 // 2,000 rounds of 1,024: two million new connections into a table of 2^22.
 BENCHMARK(BM_NewFlow)
-    ->ArgNames({"proto"})
-    ->Arg(net::kProtoUdp)
-    ->Arg(net::kProtoTcp)
+    ->ArgNames({"proto", "shared"})
+    ->ArgsProduct({{net::kProtoUdp, net::kProtoTcp}, {0, 1}})
     ->Iterations(2000)
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);

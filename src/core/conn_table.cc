@@ -129,20 +129,25 @@ uint32_t ConnTable::find_in_kind(uint64_t h, const ConnKey& k, uint16_t template
   return kNil;
 }
 
+bool ConnTable::out_matches(const Conn& c, const ConnKey& k) const {
+  if (c.flags & kConnFullNat) {
+    return c.dport == k.a_port && c.lport == k.b_port && c.proto == k.proto && out_af(c) == k.af &&
+           addr_eq(c.daddr, k.a_addr, k.af) && addr_eq(laddrs_[c.laddr], k.b_addr, k.af);
+  }
+  return c.dport == k.a_port && c.cport == k.b_port && c.proto == k.proto && c.af == k.af &&
+         addr_eq(c.daddr, k.a_addr, k.af) && addr_eq(c.caddr, k.b_addr, k.af);
+}
+
 uint32_t ConnTable::find_out(uint64_t h, const ConnKey& k) const {
   for (uint32_t i = out_heads_[h & mask_]; i != kNil; i = pool_[i].out_next) {
-    const Conn& c = pool_[i];
-    if (c.flags & kConnFullNat) {
-      if (c.dport == k.a_port && c.lport == k.b_port && c.proto == k.proto &&
-          out_af(c) == k.af && addr_eq(c.daddr, k.a_addr, k.af) &&
-          addr_eq(laddrs_[c.laddr], k.b_addr, k.af)) {
-        return i;
-      }
-    } else if (c.dport == k.a_port && c.cport == k.b_port && c.proto == k.proto &&
-               c.af == k.af && addr_eq(c.daddr, k.a_addr, k.af) &&
-               addr_eq(c.caddr, k.b_addr, k.af)) {
-      return i;
-    }
+    if (out_matches(pool_[i], k)) return i;
+  }
+  return kNil;
+}
+
+uint32_t ConnTable::find_out_after(uint32_t i, const ConnKey& k) const {
+  for (i = pool_[i].out_next; i != kNil; i = pool_[i].out_next) {
+    if (out_matches(pool_[i], k)) return i;
   }
   return kNil;
 }

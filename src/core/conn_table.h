@@ -60,7 +60,11 @@ class ConnTable {
   uint32_t find_template(uint64_t h, const ConnKey& k) const {
     return find_in_kind(h, k, kConnTemplate);
   }
+  // The newest entry of that real-server-side key (entries are linked at the head, so the
+  // newest of two sharing a key answers, as in IPVS); find_out_after gives the older ones.
   uint32_t find_out(uint64_t h, const ConnKey& k) const;
+  uint32_t find_out_after(uint32_t i, const ConnKey& k) const;
+  bool out_matches(const Conn& c, const ConnKey& k) const;
 
   // Links an entry whose key fields are set into both indexes; unlink undoes it (templates and
   // unhashed entries: only what they are linked in).

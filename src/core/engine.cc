@@ -476,6 +476,11 @@ uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
       reply_port_unreachable(pkt, p, now);
       return kNil;
     }
+    if (d->fwd == Fwd::kNat && tuple_shared(*d) && !(svc.one_packet && p.is_udp())) {
+      bool busy = false;
+      d = schedule_nat_tuple(svc, sp, d, p, w.key.a_addr, af, &busy);
+      if (busy && !share_nat_tuple(pkt, p)) return kNil;
+    }
   }
   // The server's port where it has one; port-0 (all ports) services keep the client's. A
   // persistent service maps only its own port (ip_vs_sched_persist).
@@ -486,6 +491,11 @@ uint32_t Engine::new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now) {
     dport = d->port != 0 ? d->port : p.dport;
   }
   const bool one_packet = svc.one_packet && p.is_udp();
+  // A persistent client keeps its server: no other one is asked (nat_tuple.cc).
+  if (ti != kNil && d->fwd == Fwd::kNat && !one_packet && tuple_shared(*d) &&
+      nat_tuple_busy(*d, dport, p, w.key.a_addr, af) && !share_nat_tuple(pkt, p)) {
+    return kNil;
+  }
   if (one_packet && d->fwd == Fwd::kNat) {
     // ONE-PACKET NAT: one entry per client endpoint and server carries the replies of all its
     // datagrams.
@@ -1173,6 +1183,7 @@ Dest* Engine::alloc_dest() {
 void Engine::release_dest(Dest& d) {
   const uint32_t idx = d.index;
   if (d.trashed) std::erase(trash_, idx);
+  tuple_users_.release(d.addr, d.port, d.tuple_slot);
   dests_[idx].reset();
   free_dests_.push_back(idx);
   if (ftp_) ftp_->backends_dirty = true;
@@ -1244,6 +1255,7 @@ Status Engine::add_dest(const ServiceKey& key, const DestSpec& spec) {
     d->addr = spec.addr;
     d->port = port;
     d->svc_key = key;
+    d->tuple_slot = tuple_users_.acquire(d->addr, d->port);
   }
   d->svc = svc;
   d->fwd = spec.fwd;

@@ -23,6 +23,7 @@
 #include "core/service.h"
 #include "core/stats.h"
 #include "core/timer_wheel.h"
+#include "core/tuple_users.h"
 #include "core/types.h"
 #include "core/xmit_icmp.h"
 #include "net/parse.h"
@@ -226,6 +227,28 @@ class Engine {
   bool classify_icmp(Packet& pkt, Work& w, IcmpError& e);
   void handle_icmp(Packet& pkt, Work& w, Nanos now);
   uint32_t new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now);
+  // NAT: a live connection already holds the real server's 4-tuple this client would get
+  // (nat_tuple.cc). schedule_nat_tuple returns `first` or another server clear of it, or
+  // `first` with *busy set when the scheduler has none.
+  // Whether another service can hand d's server one client's tuple too: another entry names
+  // its address and port, or its service spans ports (fwmark, port 0). Else no check is due.
+  bool tuple_shared(const Dest& d) const {
+    return tuple_users_.users(d.tuple_slot) > 1 || d.svc_key.fwmark != 0 || d.svc_key.port == 0;
+  }
+  bool nat_tuple_busy(const Dest& d, uint16_t dport, const net::ParsedPacket& p,
+                      const uint8_t* caddr, uint8_t af) const;
+  Dest* schedule_nat_tuple(Service& svc, const sched::SchedPacket& sp, Dest* first,
+                           const net::ParsedPacket& p, const uint8_t* caddr, uint8_t af,
+                           bool* busy);
+  // With no server clear of the tuple: UDP shares it (true), TCP and SCTP are dropped.
+  bool share_nat_tuple(Packet& pkt, const net::ParsedPacket& p) {
+    if (!p.is_udp()) {
+      drop(pkt, DropReason::kNatTupleBusy);
+      return false;
+    }
+    ++counters_.nat_tuple_shared;
+    return true;
+  }
   uint32_t persist_template(Service& svc, const Work& w, uint32_t now_tick, Nanos now, Dest** dest,
                             DropReason* why);
   bool template_valid(const Conn& t) const;
@@ -310,6 +333,7 @@ class Engine {
   MarkIndex marks_;
   std::vector<std::unique_ptr<Dest>> dests_;
   std::vector<uint32_t> free_dests_;
+  TupleUsers tuple_users_;
   // FULLNAT local addresses of every service, 16 bytes each, named by index from connections.
   // Append-only (an address stays while connections may name it), so indexes stay valid.
   static constexpr size_t kMaxLocalAddrs = 4096;

@@ -25,6 +25,7 @@ struct Dest : sched::Dest {
   Service* svc = nullptr;   // nullptr once the service is gone
   ServiceKey svc_key;       // to match a returning server with its trashed entry
   uint32_t refcnt = 0;      // connections bound to it
+  uint32_t tuple_slot = 0;  // its address and port in the engine's TupleUsers
   bool trashed = false;
   Counters stats;
   // VS/TUN.

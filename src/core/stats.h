@@ -58,6 +58,10 @@ struct EngineCounters {
   uint64_t steered = 0;
   uint64_t icmp_sent = 0;
   uint64_t conns_expired = 0;
+  // NAT connections sent to another server than the scheduler's first pick, whose 4-tuple a
+  // live connection held; and UDP flows that shared one, with no other server (nat_tuple.cc).
+  uint64_t nat_tuple_moved = 0;
+  uint64_t nat_tuple_shared = 0;
   FtpCounters ftp;
   std::array<uint64_t, size_t(DropReason::kCount)> drops{};
 
@@ -73,6 +77,8 @@ struct EngineCounters {
     steered += o.steered;
     icmp_sent += o.icmp_sent;
     conns_expired += o.conns_expired;
+    nat_tuple_moved += o.nat_tuple_moved;
+    nat_tuple_shared += o.nat_tuple_shared;
     ftp += o.ftp;
     for (size_t i = 0; i < drops.size(); ++i) drops[i] += o.drops[i];
     return *this;

@@ -50,6 +50,7 @@ std::string_view drop_reason_name(DropReason r) {
     case DropReason::kTtlExceeded: return "ttl_exceeded";
     case DropReason::kMtuExceeded: return "mtu_exceeded";
     case DropReason::kNoLocalPort: return "no_local_port";
+    case DropReason::kNatTupleBusy: return "nat_tuple_busy";
     case DropReason::kIcmpNotRelayed: return "icmp_not_relayed";
     case DropReason::kIcmpBadChecksum: return "icmp_bad_checksum";
     case DropReason::kIcmpBadQuote: return "icmp_bad_quote";

@@ -60,6 +60,7 @@ enum class DropReason : uint8_t {
   kTtlExceeded,     // reply path: TTL/hop limit would reach 0
   kMtuExceeded,     // frame too large for the egress interface
   kNoLocalPort,     // FULLNAT: every local address:port towards that real server is in use
+  kNatTupleBusy,    // NAT: the real server's 4-tuple is a live connection's, no other server
   // ICMP errors about connections (the classifier passes only those quoting a service or a
   // real server; echo and the rest stay with the kernel).
   kIcmpNotRelayed,    // an ICMP type IPVS does not relay

@@ -717,6 +717,7 @@ nlohmann::json Director::globals_object(std::vector<core::ServiceSnapshot>* serv
   j["icmp_sent"] = total.icmp_sent;
   j["conns"] = conns;
   j["conns_expired"] = total.conns_expired;
+  j["nat_tuple"] = {{"moved", total.nat_tuple_moved}, {"shared", total.nat_tuple_shared}};
   nlohmann::json drops = nlohmann::json::object();
   for (size_t i = 1; i < total.drops.size(); ++i) {
     drops[std::string(core::drop_reason_name(core::DropReason(i)))] = total.drops[i];

@@ -183,6 +183,9 @@ std::string metrics_text(const nlohmann::json& stats, const std::vector<MetricsS
   one("lvs_connections_expired_total", "counter", "Connections expired.",
       num(stats, "conns_expired"));
   one("lvs_workers", "gauge", "Worker threads.", num(stats, "workers"));
+  labelled(out, stats, "nat_tuple", "lvs_nat_tuple_total", "kind",
+           "NAT connections whose real-server 4-tuple a live connection held: moved to another "
+           "server, or shared (UDP, no other server).");
 
   labelled(out, stats, "io", "lvs_io_total", "kind",
            "Packet I/O counters of the workers, by kind.");
