@@ -20,6 +20,11 @@
 #                   counts masked) are identical before and after; traffic is unaffected.
 # At the end `lvsadm -Ln` is the final config exactly (connection counts masked), and a summary
 # gives the reloads, wrk's requests, the UDP datagrams and lvsd's reload durations.
+# A, W and the churn services reach nginx on ports of their own (80, 8080, 8081): a churn probe
+# from a source port that one of A's or W's kept connections uses would otherwise meet it at
+# the server (the same 4-tuple under NAT), and lvsd would refuse a single-server probe for as
+# long as the kept connection lives (see tests/e2e/nat_tuple.sh). UDP VIP:5301 shares B's echo
+# port, always with three servers: a probe from one of B's ports is sent to another server.
 # Topology: see lib.sh.
 source "$(dirname "$0")/lib.sh"
 
@@ -39,7 +44,7 @@ UDP_PORT=5300
 
 topo_create
 topo_mode nat
-rs_start_nginx 80
+rs_start_nginx 80 8080 8081
 
 # A UDP echo on every real server (python, not socat: socat's fork mode spawns a process per
 # datagram, 200 a second here): the server's name, a space, the datagram.
@@ -73,25 +78,25 @@ model_step() {
   svc_add UDP "$VIP" "$UDP_PORT" rr NAT  # B
   for ip in "${RS_IPS[@]}"; do dest_add "$ip" "$UDP_PORT" 1; done
   svc_add TCP "$VIP" 8080 wrr NAT  # W: weights 1..3 / 2 or 0 / 1..2
-  dest_add "${RS_IPS[0]}" 80 $((1 + i % 3))
-  dest_add "${RS_IPS[1]}" 80 $((i % 4 == 3 ? 0 : 2))
-  dest_add "${RS_IPS[2]}" 80 $((1 + i % 2))
+  dest_add "${RS_IPS[0]}" 8080 $((1 + i % 3))
+  dest_add "${RS_IPS[1]}" 8080 $((i % 4 == 3 ? 0 : 2))
+  dest_add "${RS_IPS[2]}" 8080 $((1 + i % 2))
   if ((i % 4 == 1 || i % 4 == 2)); then
     svc_add TCP "$VIP" 81 rr NAT
-    dest_add "${RS_IPS[0]}" 80 1
-    dest_add "${RS_IPS[1]}" 80 $((1 + i % 3))
-    dest_add "${RS_IPS[2]}" 80 1
+    dest_add "${RS_IPS[0]}" 8081 1
+    dest_add "${RS_IPS[1]}" 8081 $((1 + i % 3))
+    dest_add "${RS_IPS[2]}" 8081 1
   fi
   if ((i % 3 != 0)); then
     if ((i % 2)); then w=rr; else w=wlc; fi
     svc_add TCP "$VIP" 82 "$w" NAT
-    dest_add "${RS_IPS[0]}" 80 $((1 + i % 5))
-    dest_add "${RS_IPS[1]}" 80 1
-    if ((i % 2)); then dest_add "${RS_IPS[2]}" 80 2; fi
+    dest_add "${RS_IPS[0]}" 8081 $((1 + i % 5))
+    dest_add "${RS_IPS[1]}" 8081 1
+    if ((i % 2)); then dest_add "${RS_IPS[2]}" 8081 2; fi
   fi
   if ((i % 7 < 4)); then
     svc_add TCP "$VIP" 83 rr NAT  # one real server, a different one each step
-    dest_add "${RS_IPS[$((i % 3))]}" 80 1
+    dest_add "${RS_IPS[$((i % 3))]}" 8081 1
   fi
   if ((i % 5 < 3)); then
     svc_add UDP "$VIP" 5301 rr NAT
@@ -501,7 +506,7 @@ copied=$(sed -nE 's/.*reading [0-9.]+ ms, ([0-9]+) of ([0-9]+) services as befor
 e2e_log "ok: reloads copied ${copied%% *} of ${copied##* } services written as before"
 stats_refresh
 drops=$(jq -c '.drops | with_entries(select(.value > 0))' "$STATS_NOW")
-e2e_log "lvsd drops: $drops"
+e2e_log "lvsd drops: $drops; 4-tuples held at a server: $(jq -c .nat_tuple "$STATS_NOW")"
 
 printf '[reload] summary: %d reloads (%d applied: SIGHUP and API in turn; 2 refused) in %ss;' \
   "$RELOADS" "$GOOD_RELOADS" "$seq_secs" >&2
