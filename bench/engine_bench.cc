@@ -99,33 +99,25 @@ std::unique_ptr<core::Engine> make_engine(uint8_t proto, uint32_t capacity,
   cfg.conn_capacity = capacity;
   cfg.hash_seed = kSeed;
   auto e = std::make_unique<core::Engine>(cfg);
-  core::ServiceSpec svc;
-  svc.key.proto = proto;
-  svc.key.addr = v4(kVip);
-  svc.key.port = kVport;
-  svc.scheduler = "rr";
-  if (!e->add_service(svc)) std::abort();
-  for (int k = 0; k < kReals; ++k) {
-    core::DestSpec d;
-    d.addr = v4(kRealBase + k);
-    d.port = kRport;
-    d.fwd = core::Fwd::kNat;
-    d.weight = 1;
-    if (!e->add_dest(svc.key, d)) std::abort();
-  }
-  if (shared_servers) {
-    core::ServiceSpec other = svc;
-    other.key.port = kVport + 1;
-    if (!e->add_service(other)) std::abort();
+  // One rr service on `port` over the kReals real servers (NAT, port kRport).
+  const auto add_service = [&](uint16_t port) {
+    core::ServiceSpec svc;
+    svc.key.proto = proto;
+    svc.key.addr = v4(kVip);
+    svc.key.port = port;
+    svc.scheduler = "rr";
+    if (!e->add_service(svc)) std::abort();
     for (int k = 0; k < kReals; ++k) {
       core::DestSpec d;
       d.addr = v4(kRealBase + k);
       d.port = kRport;
       d.fwd = core::Fwd::kNat;
       d.weight = 1;
-      if (!e->add_dest(other.key, d)) std::abort();
+      if (!e->add_dest(svc.key, d)) std::abort();
     }
-  }
+  };
+  add_service(kVport);
+  if (shared_servers) add_service(kVport + 1);
   e->set_routes(&routes);
   return e;
 }

@@ -15,7 +15,6 @@ namespace {
 using fixtures::kClient;
 using fixtures::kExt;
 using fixtures::kExtMac;
-using fixtures::kInt;
 using fixtures::kIntMac;
 using fixtures::kRouterMac;
 using fixtures::kRs1;
@@ -54,6 +53,13 @@ class NatTuple : public ::testing::Test {
     for (const auto& a : servers) {
       ASSERT_TRUE(rig.engine.add_dest(key, {a, 80, Fwd::kNat, 1, 0, 0}).ok());
     }
+  }
+  // VIP:80 on kRs1 with a connection open, and VIP:8080 on one kRs1 entry of its own.
+  void one_each(uint16_t server_port, Fwd fwd) {
+    add(tcp_key(80), {kRs1});
+    ASSERT_TRUE(rig.engine.add_service({tcp_key(8080), "rr", 0}).ok());
+    ASSERT_TRUE(rig.engine.add_dest(tcp_key(8080), {kRs1, server_port, fwd, 1, 0, 0}).ok());
+    open(80);
   }
   std::vector<uint8_t> syn(uint16_t vport, uint16_t sport = kPort) {
     return PacketBuilder()
@@ -143,11 +149,7 @@ TEST_F(NatTuple, NoOtherServerDropsTheSynAndKeepsTheLiveConnection) {
 }
 
 TEST_F(NatTuple, ServerPortsThatDifferDoNotCollide) {
-  add(tcp_key(80), {kRs1});
-  ServiceSpec s{tcp_key(8080), "rr", 0};
-  ASSERT_TRUE(rig.engine.add_service(s).ok());
-  ASSERT_TRUE(rig.engine.add_dest(tcp_key(8080), {kRs1, 8080, Fwd::kNat, 1, 0, 0}).ok());
-  open(80);
+  one_each(8080, Fwd::kNat);
   EXPECT_EQ(rig.send(syn(8080)).verdict, Verdict::kTx);
   EXPECT_EQ(counters().nat_tuple_moved + rig.drops(DropReason::kNatTupleBusy), 0u);
 }
@@ -285,11 +287,7 @@ TEST(TupleUsers, CountsEntriesPerAddressAndPort) {
 }
 
 TEST_F(NatTuple, DirectRoutingServersAreNotNat) {
-  add(tcp_key(80), {kRs1});
-  ServiceSpec s{tcp_key(8080), "rr", 0};
-  ASSERT_TRUE(rig.engine.add_service(s).ok());
-  ASSERT_TRUE(rig.engine.add_dest(tcp_key(8080), {kRs1, 80, Fwd::kDr, 1, 0, 0}).ok());
-  open(80);
+  one_each(80, Fwd::kDr);
   // The server sees VIP:8080 as the destination of a DR connection: another tuple.
   EXPECT_EQ(rig.send(syn(8080)).verdict, Verdict::kTx);
   EXPECT_EQ(rig.drops(DropReason::kNatTupleBusy), 0u);
