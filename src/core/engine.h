@@ -227,14 +227,14 @@ class Engine {
   bool classify_icmp(Packet& pkt, Work& w, IcmpError& e);
   void handle_icmp(Packet& pkt, Work& w, Nanos now);
   uint32_t new_conn(Packet& pkt, Work& w, uint32_t now_tick, Nanos now);
-  // NAT: a live connection already holds the real server's 4-tuple this client would get
-  // (nat_tuple.cc). schedule_nat_tuple returns `first` or another server clear of it, or
-  // `first` with *busy set when the scheduler has none.
   // Whether another service can hand d's server one client's tuple too: another entry names
   // its address and port, or its service spans ports (fwmark, port 0). Else no check is due.
   bool tuple_shared(const Dest& d) const {
     return tuple_users_.users(d.tuple_slot) > 1 || d.svc_key.fwmark != 0 || d.svc_key.port == 0;
   }
+  // NAT: a live connection already holds the real server's 4-tuple this client would get
+  // (nat_tuple.cc). schedule_nat_tuple returns `first` or another server clear of it, or
+  // `first` with *busy set when the scheduler has none.
   bool nat_tuple_busy(const Dest& d, uint16_t dport, const net::ParsedPacket& p,
                       const uint8_t* caddr, uint8_t af) const;
   Dest* schedule_nat_tuple(Service& svc, const sched::SchedPacket& sp, Dest* first,
